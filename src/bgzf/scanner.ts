@@ -1,0 +1,69 @@
+/**
+ * BlockScanner: finds BGZF block boundaries in a byte stream without inflating
+ * anything (DESIGN.md data flow step 1).
+ */
+import { BamError } from '../errors.js'
+import { MAX_BLOCK_ISIZE, blockIsize, blockSize, isEofBlock } from './block.js'
+import { concatBytes } from '../bytes.js'
+
+/** One BGZF block as found by the scanner. */
+export interface Block {
+  /** File offset of the block's first byte. */
+  coffset: number
+  /** Size of the whole block on disk (BSIZE + 1). */
+  csize: number
+  /** Uncompressed size (ISIZE). */
+  isize: number
+  /**
+   * The block's bytes. A view into the scanner's buffer, valid only until the
+   * scanner is resumed: copy it to keep it.
+   */
+  bytes: Uint8Array
+  /** True for the 28-byte EOF marker block. */
+  eof: boolean
+}
+
+/**
+ * Yields every BGZF block of `input` in order. Throws `ERR_NOT_BGZF` on a bad
+ * header and `ERR_TRUNCATED` when the stream ends inside a block or without the
+ * EOF marker block.
+ *
+ * @example
+ * ```ts
+ * for await (const block of scanBlocks(fs.createReadStream('x.bam'))) console.log(block.coffset, block.isize)
+ * ```
+ */
+export async function* scanBlocks(input: AsyncIterable<Uint8Array>): AsyncGenerator<Block> {
+  let pending: Uint8Array = new Uint8Array(0)
+  let base = 0 // file offset of pending[0]
+  let sawEof = false
+  let any = false
+  for await (const piece of input) {
+    pending = pending.length === 0 ? piece : concatBytes(pending, piece)
+    let pos = 0
+    for (;;) {
+      const size = blockSize(pending, pos, base + pos)
+      if (size < 0 || pos + size > pending.length) break
+      const block = makeBlock(pending, pos, size, base + pos)
+      sawEof = block.eof
+      any = true
+      yield block
+      pos += size
+    }
+    base += pos
+    pending = pos === pending.length ? new Uint8Array(0) : pending.subarray(pos)
+  }
+  if (pending.length > 0) {
+    throw new BamError('ERR_TRUNCATED', `truncated file: the stream ends inside a BGZF block (${pending.length} bytes of it present)`, base)
+  }
+  if (!any) throw new BamError('ERR_NOT_BGZF', 'not a BGZF file: the input is empty', 0)
+  if (!sawEof) throw new BamError('ERR_TRUNCATED', 'truncated file: no BGZF EOF marker block at the end', base)
+}
+
+function makeBlock(buf: Uint8Array, pos: number, size: number, coffset: number): Block {
+  const isize = blockIsize(buf, pos, size)
+  if (isize > MAX_BLOCK_ISIZE) {
+    throw new BamError('ERR_BGZF_ISIZE', `BGZF block claims ISIZE ${isize}, more than the ${MAX_BLOCK_ISIZE} allowed`, coffset)
+  }
+  return { coffset, csize: size, isize, bytes: buf.subarray(pos, pos + size), eof: isEofBlock(buf, pos, size) }
+}

@@ -1,0 +1,69 @@
+/**
+ * The library API: one function per op, and the chunk planner as dynamic outputs.
+ */
+import { DEFAULT_CHUNK_BYTES } from '../constants.js'
+import type { FilterOptions } from '../ops/count.js'
+import type { FlagstatResult } from '../ops/flagstat.js'
+import { planChunks, type ChunkDescriptor, type DynamicOutput } from './planner.js'
+import { openBam } from './reader.js'
+import { run, type RunOptions } from './run.js'
+import type { Source } from './source.js'
+
+/**
+ * Counts records passing samtools-style filters, like `samtools view -c`.
+ *
+ * @example
+ * ```ts
+ * import { count } from 'bamstream'
+ * const mapped = await count('test/fixtures/htslib/htslib_test_ce_1000.bam', { excludedFlags: 4 })
+ * ```
+ */
+export function count(source: Source, options: FilterOptions & RunOptions = {}): Promise<number> {
+  const { requiredFlags, excludedFlags, minMapq, ...runOptions } = options
+  return run<number>(source, 'count', { requiredFlags, excludedFlags, minMapq }, runOptions)
+}
+
+/**
+ * FLAG statistics, like `samtools flagstat`. Format them with `formatFlagstat`
+ * (text) or `formatFlagstatJson` (`-O json`).
+ *
+ * @example
+ * ```ts
+ * import { flagstat, formatFlagstat } from 'bamstream'
+ * const stats = await flagstat('test/fixtures/htslib/htslib_test_ce_1000.bam', { threads: 2 })
+ * process.stdout.write(formatFlagstat(stats))
+ * ```
+ */
+export function flagstat(source: Source, options: RunOptions = {}): Promise<FlagstatResult> {
+  return run<FlagstatResult>(source, 'flagstat', {}, options)
+}
+
+/** Options of {@link chunks}. */
+export interface ChunksOptions {
+  /** Uncompressed bytes per chunk. Default 4 MiB. */
+  chunkBytes?: number
+  /** Aborts reading. */
+  signal?: AbortSignal
+}
+
+/**
+ * The chunk planner's dynamic outputs: `{ mappingKey: "chunk_<n>", value }` for
+ * each chunk of whole BGZF blocks, the compressed bytes in a transferable
+ * ArrayBuffer. Only block headers are read; nothing is inflated but the header.
+ *
+ * @example
+ * ```ts
+ * import { chunks } from 'bamstream'
+ * for await (const { mappingKey, value } of chunks('test/fixtures/htslib/htslib_test_ce_1000.bam')) {
+ *   console.log(mappingKey, value.coffset, value.blockCount, value.isize)
+ * }
+ * ```
+ */
+export async function* chunks(source: Source, options: ChunksOptions = {}): AsyncGenerator<DynamicOutput<ChunkDescriptor>> {
+  const bam = await openBam(source, options.signal)
+  try {
+    yield* planChunks(bam, options.chunkBytes ?? DEFAULT_CHUNK_BYTES)
+  } finally {
+    bam.source.close()
+  }
+}

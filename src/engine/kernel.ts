@@ -1,0 +1,72 @@
+/**
+ * The worker's job for one chunk (DESIGN.md step 4): inflate with CRC checks,
+ * find the first record (exact or guessed), walk the records through the op's
+ * kernel, and hand back head, tail and the partial.
+ */
+import { findRecordStart } from '../bam/boundary.js'
+import { RecordView } from '../bam/record.js'
+import { walkRecords } from '../bam/walk.js'
+import { blockIsize } from '../bgzf/block.js'
+import { zlibInflater, type Inflater } from '../bgzf/inflate.js'
+import { BamError } from '../errors.js'
+import type { AnyOp, OpContext } from '../ops/op.js'
+import type { ChunkResult, ChunkTask } from './task.js'
+import { concatBytes } from '../bytes.js'
+
+/**
+ * Processes one chunk. Throws {@link BamError} for corrupt data met on an exact walk.
+ *
+ * @example
+ * ```ts
+ * const result = processChunk(task, flagstatOp, { references, headerText: '', options: {} })
+ * ```
+ */
+export function processChunk(task: ChunkTask, op: AnyOp, ctx: OpContext, inflater: Inflater = zlibInflater): ChunkResult {
+  const inflated = inflater.inflate(new Uint8Array(task.compressed), task.blockSizes, task.isize, task.coffset)
+  const data = task.carry ? concatBytes(task.carry, inflated) : inflated
+  const exact = task.start >= 0
+  const start = exact ? task.start : guessStart(data, ctx.references.length, task.guessHook ?? 'none')
+  const base = { index: task.index, start, exact, compressed: task.compressed }
+  if (start < 0) {
+    return { ...base, invalid: false, head: data, tail: new Uint8Array(0), partial: null, records: 0 }
+  }
+  const partial = op.init(ctx)
+  const rec = new RecordView(data)
+  const walked = walkRecords(rec, start, (r) => op.record(partial, r, ctx))
+  if (walked.invalidAt >= 0) {
+    if (!exact) return { ...base, invalid: true, head: new Uint8Array(0), tail: new Uint8Array(0), partial: null, records: 0 }
+    const at = fileOffsetOf(task, walked.invalidAt - (task.carry?.length ?? 0))
+    throw new BamError('ERR_BAD_RECORD', `corrupt BAM record: inconsistent block_size ${rec.moveTo(walked.invalidAt).blockSize}`, at)
+  }
+  return {
+    ...base,
+    invalid: false,
+    head: data.slice(0, start),
+    tail: data.slice(walked.end),
+    partial,
+    records: walked.records,
+  }
+}
+
+function guessStart(data: Uint8Array, nRef: number, hook: string): number {
+  const start = findRecordStart(data, nRef)
+  if (start < 0 || hook === 'none') return start
+  if (hook === 'misalign') return start + 1
+  const next = findRecordStart(data, nRef, start + 1) // 'skip': a later, still valid-looking boundary
+  return next < 0 ? start : next
+}
+
+/** File offset of the BGZF block holding decompressed byte `u` of the chunk (clamped to the chunk). */
+export function fileOffsetOf(task: ChunkTask, u: number): number {
+  const bytes = new Uint8Array(task.compressed)
+  let src = 0
+  let dst = 0
+  for (let i = 0; i < task.blockSizes.length; i++) {
+    const size = task.blockSizes[i]!
+    const isize = bytes.byteLength >= src + size ? blockIsize(bytes, src, size) : 0
+    if (u < dst + isize) return task.coffset + src
+    src += size
+    dst += isize
+  }
+  return task.coffset + Math.max(0, src - (task.blockSizes[task.blockSizes.length - 1] ?? 0))
+}

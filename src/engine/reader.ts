@@ -1,0 +1,79 @@
+/**
+ * Opening a BAM for streaming (DESIGN.md steps 1–2): the block scanner over the
+ * source, and the header, inflated on the main thread from the leading blocks.
+ */
+import { parseHeader, type BamHeader } from '../bam/header.js'
+import { inflateBlock } from '../bgzf/inflate.js'
+import { scanBlocks, type Block } from '../bgzf/scanner.js'
+import { BamError } from '../errors.js'
+import { openSource, type OpenedSource, type Source } from './source.js'
+
+/** A BAM whose header has been read and whose records are next. */
+export interface OpenBam {
+  /** The opened source (name, size). */
+  source: OpenedSource
+  /** The BAM header. */
+  header: BamHeader
+  /** The rest of the blocks, in file order. */
+  blocks: AsyncIterator<Block>
+  /** The block holding the first record, if the header ended inside it. */
+  first?: { block: Block; start: number }
+  /** File offset where record blocks begin. */
+  recordsCoffset: number
+}
+
+/**
+ * Opens `source`, scans its first blocks and parses the BAM header.
+ *
+ * @example
+ * ```ts
+ * const bam = await openBam('test/fixtures/htslib/htslib_test_ce_1000.bam')
+ * console.log(bam.header.references.map((r) => r.name))
+ * bam.source.close()
+ * ```
+ */
+export async function openBam(source: Source, signal?: AbortSignal): Promise<OpenBam> {
+  const opened = await openSource(source, signal)
+  try {
+    return await readHeader(opened)
+  } catch (e) {
+    opened.close()
+    throw e instanceof BamError ? e.withSource(opened.name) : e
+  }
+}
+
+async function readHeader(source: OpenedSource): Promise<OpenBam> {
+  const blocks = scanBlocks(source.stream)[Symbol.asyncIterator]()
+  let buf: Uint8Array = new Uint8Array(64 * 1024)
+  let filled = 0
+  for (;;) {
+    const next = await blocks.next()
+    if (next.done) throw new BamError('ERR_TRUNCATED', 'truncated file: it ends inside the BAM header', -1)
+    const block = next.value
+    if (filled + block.isize > buf.length) buf = grow(buf, filled + block.isize)
+    inflateBlock(block.bytes, buf, filled, block.coffset)
+    const before = filled
+    filled += block.isize
+    let header: BamHeader | null
+    try {
+      header = parseHeader(buf.subarray(0, filled))
+    } catch (e) {
+      throw e instanceof BamError ? new BamError(e.code, e.message, block.coffset) : e
+    }
+    if (block.eof && !header) throw new BamError('ERR_TRUNCATED', 'truncated file: it ends inside the BAM header', block.coffset)
+    if (!header) continue
+    const start = header.byteLength - before
+    const atEnd = header.byteLength === filled
+    return {
+      source, header, blocks,
+      first: atEnd ? undefined : { block, start },
+      recordsCoffset: atEnd ? block.coffset + block.csize : block.coffset,
+    }
+  }
+}
+
+function grow(buf: Uint8Array, needed: number): Uint8Array {
+  const out = new Uint8Array(Math.max(needed, buf.length * 2))
+  out.set(buf)
+  return out
+}

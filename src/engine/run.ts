@@ -1,0 +1,131 @@
+/**
+ * Running an op over a whole BAM (DESIGN.md data flow, end to end): open, plan
+ * chunks, run them on the pool with at most `maxInFlight` in flight, stitch in
+ * order.
+ */
+import { randomUUID } from 'node:crypto'
+import type { Piscina } from 'piscina'
+import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, MIN_CHUNK_BYTES } from '../constants.js'
+import { BamError } from '../errors.js'
+import type { AnyOp, OpContext } from '../ops/op.js'
+import { loadOp, opReference } from '../ops/registry.js'
+import { encodeContext } from './context.js'
+import { planChunks, type ChunkDescriptor } from './planner.js'
+import { createPool, defaultThreads } from './pool.js'
+import { openBam, type OpenBam } from './reader.js'
+import type { Source } from './source.js'
+import { Stitcher, type StitchStats } from './stitcher.js'
+import type { ChunkResult, ChunkTask, GuessHook, RunInfo } from './task.js'
+
+/** Progress of a run, reported after each chunk. */
+export interface Progress {
+  /** Compressed bytes consumed so far. */
+  bytes: number
+  /** Total compressed bytes, when known. */
+  totalBytes?: number
+  /** Records processed so far. */
+  records: number
+  /** Milliseconds since the run started. */
+  elapsedMs: number
+}
+
+/** Options common to every run. */
+export interface RunOptions {
+  /** Worker threads (`-@`). Default: the machine's cores. Ignored when `pool` is given. */
+  threads?: number
+  /** Uncompressed bytes per chunk (`--chunk-size`). Default 4 MiB. */
+  chunkBytes?: number
+  /** Most chunks between scanner and stitcher. Default 2 × threads + 2. */
+  maxInFlight?: number
+  /** A pool to share among runs (see `createPool`); not destroyed by the run. */
+  pool?: Piscina
+  /** Called after each chunk is stitched. */
+  onProgress?: (p: Progress) => void
+  /** Called once the header is read. */
+  onHeader?: (bam: OpenBam) => void
+  /** For ordered ops: receives output bytes in file order; awaited (backpressure). */
+  onOutput?: (bytes: Uint8Array[]) => void | Promise<void>
+  /** Aborts the run. */
+  signal?: AbortSignal
+  /** Test hook: make the boundary guesser wrong on purpose. */
+  guessHook?: GuessHook
+  /** Receives the stitcher's counters at the end. */
+  onStats?: (s: StitchStats & { peakInFlight: number }) => void
+}
+
+/**
+ * Runs `op` (a built-in name, a module path, or an {@link Op} registered by name)
+ * over every record of `source` and returns its result.
+ *
+ * @example
+ * ```ts
+ * const n = await run('test/fixtures/htslib/htslib_test_ce_1000.bam', 'count', {}, { threads: 2 })
+ * ```
+ */
+export async function run<R = unknown>(source: Source, op: string, opOptions: object = {}, options: RunOptions = {}): Promise<R> {
+  const chunkBytes = checkChunkBytes(options.chunkBytes ?? DEFAULT_CHUNK_BYTES)
+  const ref = opReference(op)
+  const theOp = await loadOp(ref)
+  const pool = options.pool ?? createPool(options.threads ?? defaultThreads())
+  const bam = await openBam(source, options.signal)
+  try {
+    options.onHeader?.(bam)
+    const ctx: OpContext = { references: bam.header.references, headerText: bam.header.text, options: opOptions as Record<string, unknown> }
+    const info: RunInfo = { runId: randomUUID(), op: ref, context: encodeContext(bam.header.references, opOptions) }
+    const partial = await pump(bam, theOp, ctx, info, pool, chunkBytes, options)
+    return theOp.finish(partial, ctx) as R
+  } catch (e) {
+    throw e instanceof BamError ? e.withSource(bam.source.name) : e
+  } finally {
+    bam.source.close()
+    if (!options.pool) await pool.destroy()
+  }
+}
+
+function checkChunkBytes(n: number): number {
+  if (!Number.isInteger(n) || n < MIN_CHUNK_BYTES || n > MAX_CHUNK_BYTES) {
+    throw new BamError('ERR_OPTION', `chunk size ${n} is outside [${MIN_CHUNK_BYTES}, ${MAX_CHUNK_BYTES}] bytes`)
+  }
+  return n
+}
+
+interface InFlight {
+  desc: ChunkDescriptor
+  result: Promise<ChunkResult>
+}
+
+async function pump(bam: OpenBam, op: AnyOp, ctx: OpContext, info: RunInfo, pool: Piscina, chunkBytes: number, options: RunOptions): Promise<unknown> {
+  const started = Date.now()
+  const maxInFlight = options.maxInFlight ?? 2 * (pool.options.maxThreads ?? defaultThreads()) + 2
+  const send = (desc: ChunkDescriptor, compressed: ArrayBuffer, start: number, carry?: Uint8Array): Promise<ChunkResult> => {
+    const task: ChunkTask = {
+      run: info, index: desc.index, compressed, blockSizes: desc.blockSizes, isize: desc.isize,
+      coffset: desc.coffset, start, carry, guessHook: options.guessHook,
+    }
+    return pool.run(task, { transferList: [compressed], signal: options.signal }) as Promise<ChunkResult>
+  }
+  const stitcher = new Stitcher(op, ctx, (desc, compressed, carry) => send(desc, compressed, 0, carry))
+  const queue: InFlight[] = []
+  let peakInFlight = 0
+  const settle = async (): Promise<void> => {
+    const head = queue.shift()!
+    await stitcher.add(head.desc, await head.result)
+    if (op.drain && options.onOutput) await options.onOutput(op.drain(stitcher.partial))
+    options.onProgress?.({ bytes: head.desc.cend, totalBytes: bam.source.size, records: stitcher.stats.records, elapsedMs: Date.now() - started })
+  }
+  try {
+    for await (const { value: desc } of planChunks(bam, chunkBytes)) {
+      const result = send(desc, desc.compressed, desc.start)
+      result.catch(() => {}) // handled in order by settle()
+      queue.push({ desc, result })
+      peakInFlight = Math.max(peakInFlight, queue.length)
+      while (queue.length >= maxInFlight) await settle()
+    }
+    while (queue.length > 0) await settle()
+  } finally {
+    for (const q of queue) q.result.catch(() => {})
+  }
+  const partial = stitcher.end()
+  options.onStats?.({ ...stitcher.stats, peakInFlight })
+  return partial
+}

@@ -1,0 +1,6 @@
+/**
+ * Imports every built-in op module so that they register themselves.
+ * Imported by the worker entry and the public API.
+ */
+import './count.js'
+import './flagstat.js'

@@ -1,0 +1,53 @@
+/**
+ * The op interface (DESIGN.md "Ops"): one module that runs its kernel on every
+ * record in the workers, merges partial results in chunk order on the main
+ * thread, and finishes them into a result.
+ */
+import type { Reference } from '../bam/header.js'
+import type { RecordView } from '../bam/record.js'
+
+/** What an op sees of the run: the header's references and the op's own options. */
+export interface OpContext<O = Record<string, unknown>> {
+  /** Binary reference list of the BAM header, in refID order. */
+  references: Reference[]
+  /** BAM header text (empty in workers, where it is not needed). */
+  headerText: string
+  /** The op's options, as given by the caller (structured-clone safe). */
+  options: O
+}
+
+/**
+ * An op. `P` (the partial) must survive structured cloning: plain objects,
+ * arrays, numbers, strings and typed arrays.
+ *
+ * @example
+ * ```ts
+ * const mapped: Op<{ n: number }, number> = {
+ *   name: 'mapped',
+ *   init: () => ({ n: 0 }),
+ *   record: (p, rec) => { if ((rec.flag & 4) === 0) p.n++ },
+ *   merge: (a, b) => ({ n: a.n + b.n }),
+ *   finish: (p) => p.n,
+ * }
+ * ```
+ */
+export interface Op<P = unknown, R = unknown, O = Record<string, unknown>> {
+  /** Name used on the command line and in run records. */
+  name: string
+  /** A fresh, empty partial. */
+  init(ctx: OpContext<O>): P
+  /** The hot loop: fold one record into `p`. Must not keep `rec` (it is moved to the next record). */
+  record(p: P, rec: RecordView, ctx: OpContext<O>): void
+  /** Combines two partials; `a` covers records before `b`. Associative. May reuse `a`. */
+  merge(a: P, b: P): P
+  /** Turns the merged partial into the result. */
+  finish(p: P, ctx: OpContext<O>): R
+  /**
+   * For ordered-output ops (view): takes the bytes ready to be written from a
+   * merged partial, leaving it empty. Called by the stitcher after each chunk.
+   */
+  drain?(p: P): Uint8Array[]
+}
+
+/** Any op, with its types erased. */
+export type AnyOp = Op<any, any, any> // eslint-disable-line @typescript-eslint/no-explicit-any

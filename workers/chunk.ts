@@ -1,0 +1,57 @@
+/**
+ * The pool's worker entry: one default export, `(task: ChunkTask) => ChunkResult`,
+ * with the result's buffers moved back to the main thread, not copied.
+ */
+import { createRequire } from 'node:module'
+import { decodeContext } from '../src/engine/context.js'
+import { processChunk } from '../src/engine/kernel.js'
+import type { ChunkResult, ChunkTask } from '../src/engine/task.js'
+import { BamError } from '../src/errors.js'
+import type { AnyOp, OpContext } from '../src/ops/op.js'
+import { loadOp } from '../src/ops/registry.js'
+import '../src/ops/builtins.js'
+
+// piscina's ESM wrapper, imported from a worker that piscina itself loads with require(),
+// forms a cycle that crashes Node 20's require(esm); the CommonJS entry does not.
+const { Piscina } = createRequire(import.meta.url)('piscina') as typeof import('piscina')
+
+const contexts = new Map<string, OpContext>()
+const MAX_CACHED_RUNS = 64
+
+function contextOf(task: ChunkTask): OpContext {
+  let ctx = contexts.get(task.run.runId)
+  if (!ctx) {
+    ctx = decodeContext(task.run.context)
+    if (contexts.size >= MAX_CACHED_RUNS) contexts.delete(contexts.keys().next().value!)
+    contexts.set(task.run.runId, ctx)
+  }
+  return ctx
+}
+
+/** Inflates and walks one chunk; see `processChunk`. */
+export default async function chunkWorker(task: ChunkTask): Promise<unknown> {
+  let result: ChunkResult
+  try {
+    const op: AnyOp = await loadOp(task.run.op)
+    result = processChunk(task, op, contextOf(task))
+  } catch (e) {
+    const error = e instanceof BamError ? e.toJSON() : { code: 'ERR_BAD_RECORD' as const, message: String((e as Error)?.message ?? e), offset: task.coffset, source: '' }
+    result = { index: task.index, start: -1, exact: true, invalid: false, head: new Uint8Array(0), tail: new Uint8Array(0), partial: null, records: 0, compressed: task.compressed, error }
+  }
+  return Piscina.move({
+    [Piscina.transferableSymbol]: transferables(result),
+    [Piscina.valueSymbol]: result,
+  } as never)
+}
+
+function transferables(r: ChunkResult): ArrayBuffer[] {
+  const list: ArrayBuffer[] = []
+  for (const b of [r.head, r.tail]) if (ownsBuffer(b)) list.push(b.buffer as ArrayBuffer)
+  if (r.compressed.byteLength > 0 && !list.includes(r.compressed)) list.push(r.compressed)
+  return list
+}
+
+/** Only a view that owns its whole buffer may be moved (moving detaches the whole ArrayBuffer). */
+function ownsBuffer(b: Uint8Array): boolean {
+  return b.byteLength > 0 && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && !(b.buffer instanceof SharedArrayBuffer)
+}
