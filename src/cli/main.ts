@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+/**
+ * The `bamstream` command.
+ *
+ * @example
+ * ```sh
+ * bamstream flagstat -@ 2 test/fixtures/htslib/htslib_test_ce_1000.bam
+ * bamstream count -F 4 in.bam
+ * ```
+ */
+import { Command, CommanderError } from 'commander'
+import { BamError } from '../errors.js'
+import { registerDaemonCommands } from './daemon.js'
+import { registerCountCommand, registerFlagstatCommand } from './stats.js'
+
+/** Builds the command tree (exported for tests). */
+export function buildProgram(): Command {
+  const program = new Command('bamstream')
+    .description('Parallel, streaming BAM engine: reads a BAM once, front to back, on every core, in flat memory.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+  registerFlagstatCommand(program)
+  registerCountCommand(program)
+  registerDaemonCommands(program)
+  return program
+}
+
+/** Prints an error as one line naming the input and byte offset, and sets a non-zero exit code. */
+export function reportError(command: string, e: unknown): void {
+  const line = e instanceof BamError ? e.describe() : (e as Error)?.message ?? String(e)
+  process.stderr.write(`bamstream${command ? ` ${command}` : ''}: ${line}\n`)
+  if (process.env.BAMSTREAM_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`)
+  process.exitCode = 1
+}
+
+async function main(argv: string[]): Promise<void> {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+    reportError('', e)
+    process.exit(1)
+  })
+  const program = buildProgram()
+  try {
+    await program.parseAsync(argv)
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode
+      return
+    }
+    reportError(program.args[0] ?? '', e)
+  }
+}
+
+await main(process.argv)

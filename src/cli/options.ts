@@ -1,0 +1,68 @@
+/**
+ * Option parsing shared by the commands.
+ */
+import { Option, type Command } from 'commander'
+import { DEFAULT_CHUNK_BYTES } from '../constants.js'
+import { defaultThreads } from '../engine/pool.js'
+import { BamError } from '../errors.js'
+
+/** Size units accepted by `--chunk-size`. */
+const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }
+
+/**
+ * Parses a size like `4M`, `512k` or `65536`.
+ *
+ * @example
+ * ```ts
+ * parseSize('4M') // 4194304
+ * ```
+ */
+export function parseSize(text: string): number {
+  const m = /^(\d+)\s*([kmg]?)i?b?$/i.exec(text.trim())
+  if (!m) throw new BamError('ERR_OPTION', `invalid size "${text}" (expected e.g. 4M, 512k or 65536)`)
+  return Number(m[1]) * UNITS[m[2]!.toLowerCase()]!
+}
+
+/**
+ * Parses an integer the way samtools does for flags: decimal, `0x` hex or `0` octal.
+ *
+ * @example
+ * ```ts
+ * parseInteger('0x904') // 2308
+ * ```
+ */
+export function parseInteger(text: string): number {
+  const t = text.trim()
+  const n = /^0x[0-9a-f]+$/i.test(t) ? parseInt(t, 16) : /^0[0-7]+$/.test(t) ? parseInt(t, 8) : /^\d+$/.test(t) ? Number(t) : NaN
+  if (!Number.isSafeInteger(n)) throw new BamError('ERR_OPTION', `invalid integer "${text}"`)
+  return n
+}
+
+/** Parses a positive thread count. */
+export function parseThreads(text: string): number {
+  const n = parseInteger(text)
+  if (n < 1) throw new BamError('ERR_OPTION', `thread count must be at least 1, got ${text}`)
+  return n
+}
+
+/** Adds `-@/--threads` and `--chunk-size` to a command. */
+export function addEngineOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('-@, --threads <n>', 'worker threads').argParser(parseThreads).default(defaultThreads(), 'all cores'))
+    .addOption(new Option('--chunk-size <bytes>', 'uncompressed bytes per parallel chunk (k, M, G suffixes)').argParser(parseSize).default(DEFAULT_CHUNK_BYTES, '4M'))
+}
+
+/** Adds samtools' `-f`, `-F` and `-q` filters to a command. */
+export function addFilterOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('-f, --require-flags <flags>', 'only records with all of these FLAG bits set').argParser(parseInteger))
+    .addOption(new Option('-F, --exclude-flags <flags>', 'only records with none of these FLAG bits set').argParser(parseInteger))
+    .addOption(new Option('-q, --min-MQ <int>', 'only records with MAPQ at least this').argParser(parseInteger))
+}
+
+/** The filter options as the ops take them. */
+export function filterOptions(o: { requireFlags?: number; excludeFlags?: number; minMQ?: number }): {
+  requiredFlags?: number; excludedFlags?: number; minMapq?: number
+} {
+  return { requiredFlags: o.requireFlags, excludedFlags: o.excludeFlags, minMapq: o.minMQ }
+}

@@ -1,0 +1,38 @@
+/**
+ * `bamstream flagstat` and `bamstream count`.
+ */
+import type { Command } from 'commander'
+import { count, flagstat } from '../engine/api.js'
+import { formatFlagstat, formatFlagstatJson } from '../ops/flagstat.js'
+import { BamError } from '../errors.js'
+import { addEngineOptions, addFilterOptions, filterOptions } from './options.js'
+import { progressBar } from './progress.js'
+import { writeStdout } from './output.js'
+
+const INPUT_HELP = 'BAM file path, http(s):// URL, or - for stdin'
+
+/** Registers `flagstat`. */
+export function registerFlagstatCommand(program: Command): void {
+  const cmd = program.command('flagstat')
+    .description('FLAG statistics; output identical to `samtools flagstat` (or `-O json`)')
+    .argument('<input>', INPUT_HELP)
+    .option('--json', 'JSON output, as `samtools flagstat -O json`')
+    .option('-O, --output-fmt <fmt>', 'default or json (samtools-compatible)', 'default')
+  addEngineOptions(cmd).action(async (input: string, o: { json?: boolean; outputFmt: string; threads: number; chunkSize: number }) => {
+    const fmt = o.json ? 'json' : o.outputFmt.toLowerCase()
+    if (fmt !== 'json' && fmt !== 'default') throw new BamError('ERR_OPTION', `unknown output format "${o.outputFmt}" (default or json)`)
+    const result = await flagstat(input, { threads: o.threads, chunkBytes: o.chunkSize, onProgress: progressBar(process.stderr) })
+    await writeStdout(fmt === 'json' ? formatFlagstatJson(result) : formatFlagstat(result))
+  })
+}
+
+/** Registers `count`. */
+export function registerCountCommand(program: Command): void {
+  const cmd = program.command('count')
+    .description('count records, like `samtools view -c` with the same -f/-F/-q filters')
+    .argument('<input>', INPUT_HELP)
+  addFilterOptions(addEngineOptions(cmd)).action(async (input: string, o: { threads: number; chunkSize: number; requireFlags?: number; excludeFlags?: number; minMQ?: number }) => {
+    const n = await count(input, { ...filterOptions(o), threads: o.threads, chunkBytes: o.chunkSize, onProgress: progressBar(process.stderr) })
+    await writeStdout(`${n}\n`)
+  })
+}
