@@ -57,13 +57,8 @@ export const FIXED_HEADER_BYTES = EXTRA_OFFSET
  */
 export function blockSize(buf: Uint8Array, pos: number, fileOffset: number): number {
   const avail = buf.length - pos
+  checkFixedHeader(buf, pos, Math.min(avail, FIXED_HEADER_BYTES), fileOffset)
   if (avail < FIXED_HEADER_BYTES) return -1
-  if (buf[pos + ID1_OFFSET] !== GZIP_ID1 || buf[pos + ID2_OFFSET] !== GZIP_ID2) {
-    throw new BamError('ERR_NOT_BGZF', 'not a BGZF file: bad gzip magic', fileOffset)
-  }
-  if (buf[pos + CM_OFFSET] !== GZIP_CM_DEFLATE || (buf[pos + FLG_OFFSET]! & GZIP_FLG_FEXTRA) === 0) {
-    throw new BamError('ERR_NOT_BGZF', 'not a BGZF file: gzip member without the FEXTRA field', fileOffset)
-  }
   const xlen = buf[pos + XLEN_OFFSET]! | (buf[pos + XLEN_OFFSET + 1]! << 8)
   if (avail < EXTRA_OFFSET + xlen) return -1
   const bsize = findBsize(buf, pos + EXTRA_OFFSET, xlen)
@@ -73,6 +68,16 @@ export function blockSize(buf: Uint8Array, pos: number, fileOffset: number): num
     throw new BamError('ERR_NOT_BGZF', `BGZF block size ${size} is smaller than its own header`, fileOffset)
   }
   return size
+}
+
+/** Checks as much of the fixed gzip header as is present (`avail` bytes), so that non-BGZF input fails at once. */
+function checkFixedHeader(buf: Uint8Array, pos: number, avail: number, fileOffset: number): void {
+  if ((avail > ID1_OFFSET && buf[pos + ID1_OFFSET] !== GZIP_ID1) || (avail > ID2_OFFSET && buf[pos + ID2_OFFSET] !== GZIP_ID2)) {
+    throw new BamError('ERR_NOT_BGZF', 'not a BGZF file: bad gzip magic', fileOffset)
+  }
+  if ((avail > CM_OFFSET && buf[pos + CM_OFFSET] !== GZIP_CM_DEFLATE) || (avail > FLG_OFFSET && (buf[pos + FLG_OFFSET]! & GZIP_FLG_FEXTRA) === 0)) {
+    throw new BamError('ERR_NOT_BGZF', 'not a BGZF file: gzip member without the FEXTRA field', fileOffset)
+  }
 }
 
 /** Walks the extra subfields (SI1, SI2, SLEN, data) looking for `BC`; returns BSIZE or -1. */
@@ -100,4 +105,26 @@ export function isEofBlock(buf: Uint8Array, pos: number, size: number): boolean 
   if (size !== EOF_BLOCK.length) return false
   for (let i = 0; i < size; i++) if (buf[pos + i] !== EOF_BLOCK[i]) return false
   return true
+}
+
+/**
+ * Offset, within a run of whole blocks, of the block holding decompressed byte
+ * `u` of the run (clamped to the first and last block).
+ *
+ * @example
+ * ```ts
+ * blockOffsetOf(chunkBytes, blockSizes, 70000) // offset of the second block when the first inflates to 65280 bytes
+ * ```
+ */
+export function blockOffsetOf(bytes: Uint8Array, blockSizes: ArrayLike<number>, u: number): number {
+  let src = 0
+  let dst = 0
+  for (let i = 0; i < blockSizes.length; i++) {
+    const size = blockSizes[i]!
+    if (src + size > bytes.length) break
+    dst += blockIsize(bytes, src, size)
+    if (u < dst || i === blockSizes.length - 1) return src
+    src += size
+  }
+  return 0
 }

@@ -6,7 +6,7 @@
 import { findRecordStart } from '../bam/boundary.js'
 import { RecordView } from '../bam/record.js'
 import { walkRecords } from '../bam/walk.js'
-import { blockIsize } from '../bgzf/block.js'
+import { blockOffsetOf } from '../bgzf/block.js'
 import { zlibInflater, type Inflater } from '../bgzf/inflate.js'
 import { BamError } from '../errors.js'
 import type { AnyOp, OpContext } from '../ops/op.js'
@@ -35,7 +35,7 @@ export function processChunk(task: ChunkTask, op: AnyOp, ctx: OpContext, inflate
   const walked = walkRecords(rec, start, (r) => op.record(partial, r, ctx))
   if (walked.invalidAt >= 0) {
     if (!exact) return { ...base, invalid: true, head: new Uint8Array(0), tail: new Uint8Array(0), partial: null, records: 0 }
-    const at = fileOffsetOf(task, walked.invalidAt - (task.carry?.length ?? 0))
+    const at = task.coffset + blockOffsetOf(new Uint8Array(task.compressed), task.blockSizes, walked.invalidAt - (task.carry?.length ?? 0))
     throw new BamError('ERR_BAD_RECORD', `corrupt BAM record: inconsistent block_size ${rec.moveTo(walked.invalidAt).blockSize}`, at)
   }
   return {
@@ -54,19 +54,4 @@ function guessStart(data: Uint8Array, nRef: number, hook: string): number {
   if (hook === 'misalign') return start + 1
   const next = findRecordStart(data, nRef, start + 1) // 'skip': a later, still valid-looking boundary
   return next < 0 ? start : next
-}
-
-/** File offset of the BGZF block holding decompressed byte `u` of the chunk (clamped to the chunk). */
-export function fileOffsetOf(task: ChunkTask, u: number): number {
-  const bytes = new Uint8Array(task.compressed)
-  let src = 0
-  let dst = 0
-  for (let i = 0; i < task.blockSizes.length; i++) {
-    const size = task.blockSizes[i]!
-    const isize = bytes.byteLength >= src + size ? blockIsize(bytes, src, size) : 0
-    if (u < dst + isize) return task.coffset + src
-    src += size
-    dst += isize
-  }
-  return task.coffset + Math.max(0, src - (task.blockSizes[task.blockSizes.length - 1] ?? 0))
 }

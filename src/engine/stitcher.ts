@@ -6,6 +6,7 @@
  */
 import { RecordView } from '../bam/record.js'
 import { walkRecords } from '../bam/walk.js'
+import { blockOffsetOf } from '../bgzf/block.js'
 import { BamError } from '../errors.js'
 import type { AnyOp, OpContext } from '../ops/op.js'
 import type { ChunkDescriptor } from './planner.js'
@@ -40,7 +41,7 @@ export interface StitchStats {
 export class Stitcher {
   private carry: Uint8Array = new Uint8Array(0)
   private acc: unknown
-  private lastCoffset = 0
+  private last?: { desc: ChunkDescriptor; compressed: ArrayBuffer }
   readonly stats: StitchStats = { chunks: 0, records: 0, accepted: 0, redone: 0, unguessed: 0 }
 
   constructor(private readonly op: AnyOp, private readonly ctx: OpContext, private readonly redo: Redo) {
@@ -56,7 +57,7 @@ export class Stitcher {
   async add(desc: ChunkDescriptor, result: ChunkResult): Promise<void> {
     if (result.error) throw BamError.fromJSON(result.error)
     this.stats.chunks++
-    this.lastCoffset = desc.coffset
+    this.last = { desc, compressed: result.compressed }
     if (result.exact) return this.accept(result)
     if (result.invalid) return this.redoChunk(desc, result)
     const joined = concatBytes(this.carry, result.head)
@@ -85,9 +86,17 @@ export class Stitcher {
   /** Ends the stream: throws `ERR_TRUNCATED` if a record was cut off. Returns the merged partial. */
   end(): unknown {
     if (this.carry.length > 0) {
-      throw new BamError('ERR_TRUNCATED', `truncated file: the last record is cut off (${this.carry.length} bytes of it present)`, this.lastCoffset)
+      throw new BamError('ERR_TRUNCATED', `truncated file: the last record is cut off (${this.carry.length} bytes of it present)`, this.cutOffset())
     }
     return this.acc
+  }
+
+  /** File offset of the block where the cut-off record begins (the last chunk's first block if it began earlier). */
+  private cutOffset(): number {
+    if (!this.last) return 0
+    const { desc, compressed } = this.last
+    const u = Math.max(0, desc.isize - this.carry.length)
+    return desc.coffset + blockOffsetOf(new Uint8Array(compressed), desc.blockSizes, u)
   }
 
   private accept(result: ChunkResult): undefined {
@@ -101,6 +110,7 @@ export class Stitcher {
     this.stats.redone++
     const exact = await this.redo(desc, result.compressed, this.carry)
     if (exact.error) throw BamError.fromJSON(exact.error)
+    this.last = { desc, compressed: exact.compressed }
     this.accept(exact)
   }
 }
