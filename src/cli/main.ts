@@ -11,7 +11,7 @@
 import { Command, CommanderError } from 'commander'
 import { BamError } from '../errors.js'
 import { registerDaemonCommands } from './daemon.js'
-import { registerCountCommand, registerFlagstatCommand } from './stats.js'
+import { registerCountCommand, registerFlagstatCommand, registerIdxstatsCommand } from './stats.js'
 
 /** Builds the command tree (exported for tests). */
 export function buildProgram(): Command {
@@ -22,6 +22,7 @@ export function buildProgram(): Command {
     .exitOverride()
   registerFlagstatCommand(program)
   registerCountCommand(program)
+  registerIdxstatsCommand(program)
   registerDaemonCommands(program)
   return program
 }

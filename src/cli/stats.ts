@@ -4,6 +4,8 @@
 import type { Command } from 'commander'
 import { count, flagstat } from '../engine/api.js'
 import { formatFlagstat, formatFlagstatJson } from '../ops/flagstat.js'
+import { formatIdxstats, type IdxstatsLine } from '../ops/idxstats.js'
+import { run } from '../engine/run.js'
 import { BamError } from '../errors.js'
 import { addEngineOptions, addFilterOptions, filterOptions } from './options.js'
 import { progressBar } from './progress.js'
@@ -34,5 +36,16 @@ export function registerCountCommand(program: Command): void {
   addFilterOptions(addEngineOptions(cmd)).action(async (input: string, o: { threads: number; chunkSize: number; requireFlags?: number; excludeFlags?: number; minMQ?: number }) => {
     const n = await count(input, { ...filterOptions(o), threads: o.threads, chunkBytes: o.chunkSize, onProgress: progressBar(process.stderr) })
     await writeStdout(`${n}\n`)
+  })
+}
+
+/** Registers `idxstats`. */
+export function registerIdxstatsCommand(program: Command): void {
+  const cmd = program.command('idxstats')
+    .description('mapped/unmapped counts per reference, identical to `samtools idxstats`, by a full scan: no index needed')
+    .argument('<input>', INPUT_HELP)
+  addEngineOptions(cmd).action(async (input: string, o: { threads: number; chunkSize: number }) => {
+    const lines = await run<IdxstatsLine[]>(input, 'idxstats', {}, { threads: o.threads, chunkBytes: o.chunkSize, onProgress: progressBar(process.stderr) })
+    await writeStdout(formatIdxstats(lines))
   })
 }

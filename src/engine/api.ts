@@ -4,6 +4,8 @@
 import { DEFAULT_CHUNK_BYTES } from '../constants.js'
 import type { FilterOptions } from '../ops/count.js'
 import type { FlagstatResult } from '../ops/flagstat.js'
+import type { IdxstatsLine } from '../ops/idxstats.js'
+import '../ops/builtins.js'
 import { planChunks, type ChunkDescriptor, type DynamicOutput } from './planner.js'
 import { openBam } from './reader.js'
 import { run, type RunOptions } from './run.js'
@@ -36,6 +38,20 @@ export function count(source: Source, options: FilterOptions & RunOptions = {}):
  */
 export function flagstat(source: Source, options: RunOptions = {}): Promise<FlagstatResult> {
   return run<FlagstatResult>(source, 'flagstat', {}, options)
+}
+
+/**
+ * Mapped and unmapped records per reference, like `samtools idxstats`, by one
+ * full scan (no index needed). Format with `formatIdxstats`.
+ *
+ * @example
+ * ```ts
+ * import { idxstats, formatIdxstats } from 'bamstream'
+ * process.stdout.write(formatIdxstats(await idxstats('test/fixtures/htslib/htslib_test_ce_1000.bam')))
+ * ```
+ */
+export function idxstats(source: Source, options: RunOptions = {}): Promise<IdxstatsLine[]> {
+  return run<IdxstatsLine[]>(source, 'idxstats', {}, options)
 }
 
 /** Options of {@link chunks}. */

@@ -4,3 +4,4 @@
  */
 import './count.js'
 import './flagstat.js'
+import './idxstats.js'
