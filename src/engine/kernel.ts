@@ -43,7 +43,7 @@ export function processChunk(task: ChunkTask, op: AnyOp, ctx: OpContext, inflate
     invalid: false,
     head: data.slice(0, start),
     tail: data.slice(walked.end),
-    partial,
+    partial: op.seal ? op.seal(partial, ctx) : partial,
     records: walked.records,
   }
 }

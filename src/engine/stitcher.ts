@@ -61,13 +61,14 @@ export class Stitcher {
     if (result.exact) return this.accept(result)
     if (result.invalid) return this.redoChunk(desc, result)
     const joined = concatBytes(this.carry, result.head)
-    const straddling = this.op.init(this.ctx)
+    const working = this.op.init(this.ctx)
     const rec = new RecordView(joined)
-    const walked = walkRecords(rec, 0, (r) => this.op.record(straddling, r, this.ctx))
+    const walked = walkRecords(rec, 0, (r) => this.op.record(working, r, this.ctx))
     if (walked.invalidAt >= 0) {
       throw new BamError('ERR_BAD_RECORD', `corrupt BAM record: inconsistent block_size ${rec.moveTo(walked.invalidAt).blockSize}`, desc.coffset)
     }
     this.stats.records += walked.records
+    const straddling = this.op.seal ? this.op.seal(working, this.ctx) : working
     if (result.start < 0) {
       this.stats.unguessed++
       this.acc = this.op.merge(this.acc, straddling)

@@ -43,6 +43,12 @@ export interface Op<P = unknown, R = unknown, O = Record<string, unknown>> {
   /** Turns the merged partial into the result. */
   finish(p: P, ctx: OpContext<O>): R
   /**
+   * Called once a partial has seen all its records, before it is merged or sent
+   * across threads: turns working state (e.g. an output buffer being filled)
+   * into plain, cloneable data. Optional.
+   */
+  seal?(p: P, ctx: OpContext<O>): P
+  /**
    * For ordered-output ops (view): takes the bytes ready to be written from a
    * merged partial, leaving it empty. Called by the stitcher after each chunk.
    */
