@@ -42,35 +42,51 @@ export interface BamHeader {
  * ```
  */
 export function parseHeader(bytes: Uint8Array): BamHeader | null {
+  const byteLength = headerLength(bytes)
+  if (byteLength < 0) return null
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  if (bytes.length < TEXT_OFFSET) return checkMagicPrefix(bytes)
+  let p = TEXT_OFFSET + view.getInt32(L_TEXT_OFFSET, true)
+  const text = latin1(bytes, TEXT_OFFSET, p)
+  const nRef = view.getInt32(p, true)
+  p += 4
+  const references: Reference[] = new Array(nRef)
+  for (let i = 0; i < nRef; i++) {
+    const lName = view.getInt32(p, true)
+    references[i] = { name: latin1(bytes, p + 4, p + 4 + lName - 1), length: view.getUint32(p + 4 + lName, true) }
+    p += 8 + lName
+  }
+  return { text, references, byteLength }
+}
+
+/**
+ * The header's total length if `bytes` holds all of it, else -1, found by
+ * reading only the length fields (cheap enough to call after every block).
+ * Throws like {@link parseHeader} on a bad magic or hostile sizes.
+ */
+export function headerLength(bytes: Uint8Array): number {
+  if (bytes.length < TEXT_OFFSET) return checkMagicPrefix(bytes) ?? -1
   checkMagicPrefix(bytes)
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const lText = view.getInt32(L_TEXT_OFFSET, true)
   if (lText < 0 || lText > MAX_HEADER_TEXT) {
     throw new BamError('ERR_HEADER_LIMIT', `BAM header text length ${lText} is outside [0, ${MAX_HEADER_TEXT}]`)
   }
   let p = TEXT_OFFSET + lText
-  if (bytes.length < p + 4) return null
-  const text = latin1(bytes, TEXT_OFFSET, p)
+  if (bytes.length < p + 4) return -1
   const nRef = view.getInt32(p, true)
   if (nRef < 0 || nRef > MAX_REFERENCES) {
     throw new BamError('ERR_HEADER_LIMIT', `BAM header reference count ${nRef} is outside [0, ${MAX_REFERENCES}]`)
   }
   p += 4
-  const references: Reference[] = []
   for (let i = 0; i < nRef; i++) {
-    if (bytes.length < p + 4) return null
+    if (bytes.length < p + 4) return -1
     const lName = view.getInt32(p, true)
     if (lName < 1 || lName > MAX_REFERENCE_NAME) {
       throw new BamError('ERR_HEADER_LIMIT', `reference ${i} name length ${lName} is outside [1, ${MAX_REFERENCE_NAME}]`)
     }
-    if (bytes.length < p + 4 + lName + 4) return null
-    const name = latin1(bytes, p + 4, p + 4 + lName - 1)
-    const length = view.getUint32(p + 4 + lName, true)
-    references.push({ name, length })
     p += 8 + lName
   }
-  return { text, references, byteLength: p }
+  return bytes.length < p ? -1 : p
 }
 
 function checkMagicPrefix(bytes: Uint8Array): null {
