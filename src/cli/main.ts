@@ -11,6 +11,7 @@
 import { Command, CommanderError } from 'commander'
 import { BamError } from '../errors.js'
 import { registerDaemonCommands } from './daemon.js'
+import { registerViewCommand } from './view.js'
 import { registerCountCommand, registerFlagstatCommand, registerIdxstatsCommand } from './stats.js'
 
 /** Builds the command tree (exported for tests). */
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerFlagstatCommand(program)
   registerCountCommand(program)
   registerIdxstatsCommand(program)
+  registerViewCommand(program)
   registerDaemonCommands(program)
   return program
 }

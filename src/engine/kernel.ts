@@ -34,6 +34,7 @@ export function processChunk(task: ChunkTask, op: AnyOp, ctx: OpContext, inflate
   const rec = new RecordView(data)
   const walked = walkRecords(rec, start, (r) => op.record(partial, r, ctx))
   if (walked.invalidAt >= 0) {
+    if (op.seal) op.seal(partial, ctx) // discard output formatted before the wrong guess showed
     if (!exact) return { ...base, invalid: true, head: new Uint8Array(0), tail: new Uint8Array(0), partial: null, records: 0 }
     const at = task.coffset + blockOffsetOf(new Uint8Array(task.compressed), task.blockSizes, walked.invalidAt - (task.carry?.length ?? 0))
     throw new BamError('ERR_BAD_RECORD', `corrupt BAM record: inconsistent block_size ${rec.moveTo(walked.invalidAt).blockSize}`, at)

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Piscina } from 'piscina'
 import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, MIN_CHUNK_BYTES } from '../constants.js'
+import type { BamHeader } from '../bam/header.js'
 import { BamError } from '../errors.js'
 import type { AnyOp, OpContext } from '../ops/op.js'
 import { loadOp, opReference } from '../ops/registry.js'
@@ -55,14 +56,15 @@ export interface RunOptions {
 
 /**
  * Runs `op` (a built-in name, a module path, or an {@link Op} registered by name)
- * over every record of `source` and returns its result.
+ * over every record of `source` and returns its result. `opOptions` may be a
+ * function of the header (e.g. to resolve a region's reference name).
  *
  * @example
  * ```ts
  * const n = await run('test/fixtures/htslib/htslib_test_ce_1000.bam', 'count', {}, { threads: 2 })
  * ```
  */
-export async function run<R = unknown>(source: Source, op: string, opOptions: object = {}, options: RunOptions = {}): Promise<R> {
+export async function run<R = unknown>(source: Source, op: string, opOptions: object | ((header: BamHeader) => object) = {}, options: RunOptions = {}): Promise<R> {
   const chunkBytes = checkChunkBytes(options.chunkBytes ?? DEFAULT_CHUNK_BYTES)
   const ref = opReference(op)
   const theOp = await loadOp(ref)
@@ -70,8 +72,9 @@ export async function run<R = unknown>(source: Source, op: string, opOptions: ob
   const bam = await openBam(source, options.signal)
   try {
     options.onHeader?.(bam)
-    const ctx: OpContext = { references: bam.header.references, headerText: bam.header.text, options: opOptions as Record<string, unknown> }
-    const info: RunInfo = { runId: randomUUID(), op: ref, context: encodeContext(bam.header.references, opOptions) }
+    const resolved = typeof opOptions === 'function' ? opOptions(bam.header) : opOptions
+    const ctx: OpContext = { references: bam.header.references, headerText: bam.header.text, options: resolved as Record<string, unknown> }
+    const info: RunInfo = { runId: randomUUID(), op: ref, context: encodeContext(bam.header.references, resolved) }
     const partial = await pump(bam, theOp, ctx, info, pool, chunkBytes, options)
     return theOp.finish(partial, ctx) as R
   } catch (e) {

@@ -5,3 +5,4 @@
 import './count.js'
 import './flagstat.js'
 import './idxstats.js'
+import './view.js'

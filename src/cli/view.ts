@@ -1,0 +1,72 @@
+/**
+ * `bamstream view`: filter and convert, like `samtools view --no-PG`.
+ */
+import { Option, type Command } from 'commander'
+import { count } from '../engine/api.js'
+import { view } from '../engine/view.js'
+import { BamError } from '../errors.js'
+import { addEngineOptions, addFilterOptions, filterOptions, parseInteger } from './options.js'
+import { writeStdout } from './output.js'
+import { progressBar } from './progress.js'
+
+interface ViewFlags {
+  header?: boolean
+  headerOnly?: boolean
+  count?: boolean
+  bam?: boolean
+  output?: string
+  region?: string
+  level?: number
+  threads: number
+  chunkSize: number
+  requireFlags?: number
+  excludeFlags?: number
+  minMQ?: number
+}
+
+const VIEW_HELP = `
+Output is the file's order. SAM text is byte-identical to \`samtools view --no-PG\`
+(no @PG line is added). Records are formatted (SAM) or re-encoded and BGZF-compressed
+(-b) in the worker threads; the main thread only writes buffers, in order.
+
+--region works by a full scan of the file (no index is read): every record is
+tested for overlap, exactly as samtools' index iterator decides it.
+
+Examples:
+  bamstream view -h in.bam | head
+  bamstream view -b -F 4 -q 30 -o mapped.bam in.bam
+  bamstream view -c -f 2 in.bam
+  bamstream view --region chr1:100,000-200,000 in.bam`
+
+/** Registers `view`. */
+export function registerViewCommand(program: Command): void {
+  const cmd = program.command('view')
+    .description('print records as SAM (or BAM with -b), filtered, in file order; identical to `samtools view --no-PG`')
+    .argument('<input>', 'BAM file path, http(s):// URL, or - for stdin')
+    .argument('[region]', 'region chr[:beg[-end]], 1-based inclusive (same as --region)')
+    .helpOption('--help', 'display help for command')
+    .option('-h, --header', 'include the header in SAM output')
+    .option('-H, --header-only', 'print the header only')
+    .option('-c, --count', 'print only the count of matching records')
+    .option('-b, --bam', 'write BAM (BGZF-compressed, with header and EOF block)')
+    .option('-o, --output <file>', 'write to FILE (atomically: renamed into place when complete) instead of stdout')
+    .option('--region <region>', 'only records overlapping chr[:beg[-end]] (1-based, inclusive); full scan, no index')
+    .addOption(new Option('-l, --level <n>', 'zlib compression level for -b (0-9)').argParser(parseInteger).default(6))
+    .addHelpText('after', VIEW_HELP)
+  addFilterOptions(addEngineOptions(cmd)).action(async (input: string, regionArg: string | undefined, o: ViewFlags) => {
+    const region = o.region ?? regionArg
+    if (o.region && regionArg) throw new BamError('ERR_OPTION', 'give the region once, either with --region or as an argument')
+    const engine = { threads: o.threads, chunkBytes: o.chunkSize, onProgress: o.output ? progressBar(process.stderr) : undefined }
+    if (o.count) {
+      if (region) throw new BamError('ERR_OPTION', '-c with a region is not supported yet; use `view --region … | wc -l`')
+      await writeStdout(`${await count(input, { ...filterOptions(o), ...engine })}\n`)
+      return
+    }
+    await view(input, {
+      ...filterOptions(o), ...engine, region, level: o.level,
+      output: o.output ?? process.stdout,
+      format: o.bam ? 'bam' : 'sam',
+      header: o.headerOnly ? 'only' : o.header || o.bam ? 'include' : 'none',
+    })
+  })
+}

@@ -1,0 +1,90 @@
+/**
+ * `view` as a library call: filtered records as SAM text or BAM, in file order,
+ * written to a stream or a file with backpressure.
+ */
+import type { Writable } from 'node:stream'
+import { encodeHeader } from '../bam/encoder.js'
+import type { BamHeader } from '../bam/header.js'
+import { parseRegion } from '../bam/region.js'
+import { encodeLatin1, formatHeader } from '../bam/sam.js'
+import { EOF_BLOCK } from '../bgzf/block.js'
+import { BgzfWriter } from '../bgzf/writer.js'
+import type { FilterOptions } from '../ops/count.js'
+import type { ViewOptions } from '../ops/view.js'
+import '../ops/builtins.js'
+import { run, type RunOptions } from './run.js'
+import { fileSink, streamSink } from './sink.js'
+import { openBam } from './reader.js'
+import type { Source } from './source.js'
+
+/** Options of {@link view}. */
+export interface ViewCallOptions extends FilterOptions, RunOptions {
+  /** Where to write: a writable stream, or a file path (written atomically). */
+  output: Writable | string
+  /** `sam` (default) or `bam`. */
+  format?: 'sam' | 'bam'
+  /** `none` (default for SAM), `include` (`-h`; always for BAM) or `only` (`-H`). */
+  header?: 'none' | 'include' | 'only'
+  /** A region such as `chr1:100-200` (1-based, inclusive), found by a full scan. */
+  region?: string
+  /** zlib level for BAM output (default 6). */
+  level?: number
+}
+
+/**
+ * Writes the records of `source` that pass the filters, in file order, and
+ * resolves to the number written. SAM is identical to `samtools view --no-PG`.
+ *
+ * @example
+ * ```ts
+ * import { view } from 'bamstream'
+ * await view('test/fixtures/htslib/htslib_test_ce_1000.bam', { output: process.stdout, excludedFlags: 4, header: 'include' })
+ * ```
+ */
+export async function view(source: Source, options: ViewCallOptions): Promise<number> {
+  const { output, format = 'sam', header = format === 'bam' ? 'include' : 'none', region, level, requiredFlags, excludedFlags, minMapq, ...runOptions } = options
+  const sink = typeof output === 'string' ? await fileSink(output) : streamSink(output)
+  let pendingHeader: Uint8Array | undefined
+  const flushHeader = async (): Promise<void> => {
+    if (pendingHeader) await sink.write(pendingHeader)
+    pendingHeader = undefined
+  }
+  try {
+    const n = header === 'only' ? await readHeaderOnly(source, (h) => { pendingHeader = headerBytes(h, format, header) }) : await run<number>(source, 'view', (h: BamHeader): ViewOptions => ({
+      format, level, requiredFlags, excludedFlags, minMapq, region: region ? parseRegion(region, h.references) : undefined,
+    }), {
+      ...runOptions,
+      onHeader: (bam) => {
+        pendingHeader = headerBytes(bam.header, format, header)
+        runOptions.onHeader?.(bam)
+      },
+      onOutput: async (parts) => {
+        await flushHeader()
+        for (const p of parts) await sink.write(p)
+      },
+    })
+    await flushHeader()
+    if (format === 'bam') await sink.write(EOF_BLOCK)
+    await sink.close()
+    return n
+  } catch (e) {
+    await sink.abort()
+    throw e
+  }
+}
+
+function headerBytes(h: BamHeader, format: 'sam' | 'bam', header: 'none' | 'include' | 'only'): Uint8Array | undefined {
+  if (format === 'bam') {
+    const w = new BgzfWriter()
+    const blocks = [...w.write(encodeHeader(h.text, h.references)), ...w.flush()]
+    return Buffer.concat(blocks)
+  }
+  return header === 'none' ? undefined : encodeLatin1(formatHeader(h.text, h.references))
+}
+
+async function readHeaderOnly(source: Source, onHeader: (h: BamHeader) => void): Promise<number> {
+  const bam = await openBam(source)
+  bam.source.close()
+  onHeader(bam.header)
+  return 0
+}

@@ -1,0 +1,108 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { spawnSync, spawn } from 'node:child_process'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { corpusBam, expected } from '../helpers/corpus.js'
+
+// The built command, as a user runs it (`npm test` builds dist/ first).
+const MAIN = path.resolve(import.meta.dirname, '../../dist/src/cli/main.js')
+const SAMPLE = corpusBam('htslib_test_ce_1000')
+let dir: string
+beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bamstream-cli-')) })
+afterAll(() => { fs.rmSync(dir, { recursive: true, force: true }) })
+
+function cli(args: string[], input?: Buffer): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { input, encoding: 'latin1', maxBuffer: 1 << 28, timeout: 60_000 })
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+describe('bamstream flagstat / count / idxstats', () => {
+  it('flagstat prints samtools text, and nothing on stderr when it is not a TTY', () => {
+    const r = cli(['flagstat', '-@', '2', SAMPLE])
+    expect(r.status).toBe(0)
+    expect(r.stdout).toBe(expected('htslib_test_ce_1000', 'flagstat.txt'))
+    expect(r.stderr).toBe('')
+  })
+
+  it('flagstat --json and -O json print samtools JSON', () => {
+    expect(cli(['flagstat', '--json', SAMPLE]).stdout).toBe(expected('htslib_test_ce_1000', 'flagstat.json'))
+    expect(cli(['flagstat', '-O', 'json', SAMPLE]).stdout).toBe(expected('htslib_test_ce_1000', 'flagstat.json'))
+  })
+
+  it('reads stdin with -', () => {
+    const r = cli(['count', '--chunk-size', '64k', '-'], fs.readFileSync(SAMPLE))
+    expect(r.stdout).toBe(expected('htslib_test_ce_1000', 'count'))
+  })
+
+  it('count takes samtools filters in decimal and hex', () => {
+    expect(cli(['count', '-F', '0x4', '-q', '0', SAMPLE]).stdout.trim()).toBe('1000')
+    expect(cli(['count', '-f', '16', SAMPLE]).status).toBe(0)
+  })
+
+  it('idxstats needs no index', () => {
+    expect(cli(['idxstats', SAMPLE]).stdout).toBe(expected('htslib_test_ce_1000', 'idxstats.txt'))
+  })
+})
+
+describe('errors: one line naming the input and offset, non-zero exit', () => {
+  it.each([
+    ['missing file', ['flagstat', 'no/such.bam'], /^bamstream flagstat: no\/such\.bam: cannot open: no such file\n$/],
+    ['not BGZF', ['count', 'package.json'], /^bamstream count: package\.json: not a BGZF file: bad gzip magic \(at byte 0\)\n$/],
+    ['bad option', ['flagstat', '--chunk-size', 'lots', SAMPLE], /invalid size "lots"/],
+  ])('%s', (_label, args, pattern) => {
+    const r = cli(args)
+    expect(r.status).not.toBe(0)
+    expect(r.stderr).toMatch(pattern)
+    expect(r.stderr.split('\n').filter(Boolean).length).toBeLessThanOrEqual(2)
+  })
+
+  it('a truncated file names the byte offset', () => {
+    const bytes = fs.readFileSync(SAMPLE)
+    const cut = path.join(dir, 'cut.bam')
+    fs.writeFileSync(cut, bytes.subarray(0, 30_000))
+    const r = cli(['flagstat', cut])
+    expect(r.status).toBe(1)
+    expect(r.stderr).toMatch(/cut\.bam: truncated file: .* \(at byte \d+\)\n$/)
+  })
+})
+
+describe('bamstream view', () => {
+  it('-h prints samtools view --no-PG -h output', () => {
+    expect(cli(['view', '-h', SAMPLE]).stdout).toBe(expected('htslib_test_ce_1000', 'sam'))
+  })
+
+  it('-c counts like samtools view -c', () => {
+    expect(cli(['view', '-c', SAMPLE]).stdout).toBe(expected('htslib_test_ce_1000', 'count'))
+  })
+
+  it('| head exits quietly with status 0 (EPIPE handled)', async () => {
+    const big = corpusBam('htslib_test_ce_large_seq')
+    const child = spawn('bash', ['-c', `set -o pipefail; "${process.execPath}" "${MAIN}" view --chunk-size 1 "${big}" | head -c 100 > /dev/null`])
+    let stderr = ''
+    child.stderr.on('data', (d) => { stderr += d })
+    const code = await new Promise((resolve) => child.on('exit', resolve))
+    expect(code).toBe(0)
+    expect(stderr).toBe('')
+  })
+
+  it('-o to an unwritable place is a clear error', () => {
+    const r = cli(['view', '-o', path.join(dir, 'missing-dir', 'x.sam'), SAMPLE])
+    expect(r.status).toBe(1)
+    expect(r.stderr).toMatch(/^bamstream view: .*x\.sam: cannot write/)
+  })
+
+  it('-b -o writes a BAM that reads back the same', () => {
+    const out = path.join(dir, 'out.bam')
+    expect(cli(['view', '-b', '-o', out, SAMPLE]).status).toBe(0)
+    expect(cli(['view', '-h', out]).stdout).toBe(expected('htslib_test_ce_1000', 'sam'))
+  })
+})
+
+describe('--help for every command', () => {
+  it.each([['flagstat'], ['count'], ['idxstats'], ['view'], ['daemon'], ['runs'], ['sensor']])('%s --help', (cmd) => {
+    const r = cli([cmd, '--help'])
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/^Usage: bamstream /)
+  })
+})
