@@ -1,5 +1,7 @@
 export { count, flagstat, idxstats, chunks, type ChunksOptions } from './engine/api.js'
 export { run, type RunOptions, type Progress } from './engine/run.js'
+export { view, type ViewCallOptions } from './engine/view.js'
+export { records, RecordBatch, type RecordsOptions } from './engine/records.js'
 export { createPool, defaultThreads } from './engine/pool.js'
 export { openBam, type OpenBam } from './engine/reader.js'
 export { openSource, type Source, type OpenedSource } from './engine/source.js'
