@@ -12,7 +12,7 @@ import { Command, CommanderError } from 'commander'
 import { BamError } from '../errors.js'
 import { registerDaemonCommands } from './daemon.js'
 import { registerViewCommand } from './view.js'
-import { registerCountCommand, registerFlagstatCommand, registerIdxstatsCommand } from './stats.js'
+import { registerCountCommand, registerFlagstatCommand, registerIdxstatsCommand, registerRunCommand } from './stats.js'
 
 /** Builds the command tree (exported for tests). */
 export function buildProgram(): Command {
@@ -25,6 +25,7 @@ export function buildProgram(): Command {
   registerCountCommand(program)
   registerIdxstatsCommand(program)
   registerViewCommand(program)
+  registerRunCommand(program)
   registerDaemonCommands(program)
   return program
 }

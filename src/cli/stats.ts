@@ -49,3 +49,22 @@ export function registerIdxstatsCommand(program: Command): void {
     await writeStdout(formatIdxstats(lines))
   })
 }
+
+/** Registers `run`: a user's op module over a BAM, the result printed as JSON. */
+export function registerRunCommand(program: Command): void {
+  const cmd = program.command('run')
+    .description("run your own op (a module whose default export implements Op) over every record; prints the result as JSON")
+    .argument('<op>', 'op module path (e.g. ./examples/reverse-strand.js) or a built-in op name')
+    .argument('<input>', INPUT_HELP)
+    .option('--options <json>', "the op's options, as JSON", '{}')
+  addEngineOptions(cmd).action(async (op: string, input: string, o: { options: string; threads: number; chunkSize: number }) => {
+    let opOptions: object
+    try {
+      opOptions = JSON.parse(o.options) as object
+    } catch {
+      throw new BamError('ERR_OPTION', `--options is not valid JSON: ${o.options}`)
+    }
+    const result = await run(input, op, opOptions, { threads: o.threads, chunkBytes: o.chunkSize, onProgress: progressBar(process.stderr) })
+    await writeStdout(`${JSON.stringify(result, null, 2)}\n`)
+  })
+}
