@@ -1,0 +1,55 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+// Project policy, checked.
+const ROOT = path.resolve(import.meta.dirname, '..')
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+  name: string; type: string; bin: Record<string, string>; engines: { node: string }
+  dependencies: Record<string, string>; devDependencies: Record<string, string>; scripts: Record<string, string>
+}
+
+describe('package.json', () => {
+  it('is the bamstream ESM package with a bin and Node ≥ 20', () => {
+    expect(pkg.name).toBe('bamstream')
+    expect(pkg.type).toBe('module')
+    expect(Object.keys(pkg.bin)).toEqual(['bamstream'])
+    expect(pkg.engines.node).toBe('>=20')
+  })
+
+  it('has exactly the runtime dependencies DESIGN.md names, better-sqlite3 on 12.x (13 crashes on Node 20)', () => {
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(['better-sqlite3', 'commander', 'piscina'])
+    expect(pkg.dependencies['better-sqlite3']).toMatch(/^\^?12\./)
+  })
+
+  it('pins every devDependency to an exact version', () => {
+    for (const [name, version] of Object.entries(pkg.devDependencies)) expect(version, name).toMatch(/^\d+\.\d+\.\d+$/)
+  })
+
+  it('builds on install and tests with the command the README shows', () => {
+    expect(pkg.scripts.prepare).toContain('tsc')
+    expect(pkg.scripts.test).toContain('vitest run')
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')
+    expect(readme.split('\n').slice(0, 6).join('\n')).toMatch(/npm install\nnpx bamstream flagstat test\/fixtures\/\S+\.bam\nnpm test/)
+    expect(fs.readFileSync(path.join(ROOT, '.ci/run'), 'utf8')).toMatch(/npm ci\nnpm test/)
+  })
+})
+
+describe('source layout (STYLE.md)', () => {
+  const files = (dir: string): string[] => fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => path.join(dir, f))
+  const src = files(path.join(ROOT, 'src'))
+
+  it('keeps src/ at most two directories deep and index.ts to re-exports', () => {
+    for (const f of src) expect(path.relative(path.join(ROOT, 'src'), f).split(path.sep).length, f).toBeLessThanOrEqual(2)
+    const index = fs.readFileSync(path.join(ROOT, 'src/index.ts'), 'utf8')
+    for (const line of index.split('\n').filter(Boolean)) expect(line).toMatch(/^export /)
+  })
+
+  it('throws typed errors only', () => {
+    for (const f of [...src, ...files(path.join(ROOT, 'workers'))]) expect(fs.readFileSync(f, 'utf8'), f).not.toMatch(/throw new Error\(/)
+  })
+
+  it('never builds a DataView over a whole buffer ignoring byteOffset', () => {
+    for (const f of src) expect(fs.readFileSync(f, 'utf8'), f).not.toMatch(/new DataView\([\w.]+\.buffer\)/)
+  })
+})
