@@ -16,6 +16,7 @@ interface ViewFlags {
   bam?: boolean
   output?: string
   region?: string
+  index: boolean
   level?: number
   threads: number
   chunkSize: number
@@ -29,8 +30,10 @@ Output is the file's order. SAM text is byte-identical to \`samtools view --no-P
 (no @PG line is added). Records are formatted (SAM) or re-encoded and BGZF-compressed
 (-b) in the worker threads; the main thread only writes buffers, in order.
 
---region works by a full scan of the file (no index is read): every record is
-tested for overlap, exactly as samtools' index iterator decides it.
+--region reads only the chunks named by the .bai beside a local file (x.bam.bai
+or x.bai) when there is one; otherwise (or with --no-index, or for stdin and
+URLs) it scans the whole file. Either way every record is tested for overlap
+exactly as samtools' index iterator decides it, so the output is the same.
 
 Examples:
   bamstream view -h in.bam | head
@@ -50,7 +53,8 @@ export function registerViewCommand(program: Command): void {
     .option('-c, --count', 'print only the count of matching records')
     .option('-b, --bam', 'write BAM (BGZF-compressed, with header and EOF block)')
     .option('-o, --output <file>', 'write to FILE (atomically: renamed into place when complete) instead of stdout')
-    .option('--region <region>', 'only records overlapping chr[:beg[-end]] (1-based, inclusive); full scan, no index')
+    .option('--region <region>', 'only records overlapping chr[:beg[-end]] (1-based, inclusive); uses a .bai if present, else a full scan')
+    .option('--no-index', 'with a region: ignore any .bai and scan the whole file')
     .addOption(new Option('-l, --level <n>', 'zlib compression level for -b (0-9)').argParser(parseInteger).default(6))
     .addHelpText('after', VIEW_HELP)
   addFilterOptions(addEngineOptions(cmd)).action(async (input: string, regionArg: string | undefined, o: ViewFlags) => {
@@ -63,7 +67,7 @@ export function registerViewCommand(program: Command): void {
       return
     }
     await view(input, {
-      ...filterOptions(o), ...engine, region, level: o.level,
+      ...filterOptions(o), ...engine, region, noIndex: !o.index, level: o.level,
       output: o.output ?? process.stdout,
       format: o.bam ? 'bam' : 'sam',
       header: o.headerOnly ? 'only' : o.header || o.bam ? 'include' : 'none',

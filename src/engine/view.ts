@@ -14,6 +14,7 @@ import type { ViewOptions } from '../ops/view.js'
 import '../ops/builtins.js'
 import { run, type RunOptions } from './run.js'
 import { fileSink, streamSink } from './sink.js'
+import { findIndex, runRegion } from './indexed.js'
 import { openBam } from './reader.js'
 import type { Source } from './source.js'
 
@@ -25,8 +26,13 @@ export interface ViewCallOptions extends FilterOptions, RunOptions {
   format?: 'sam' | 'bam'
   /** `none` (default for SAM), `include` (`-h`; always for BAM) or `only` (`-H`). */
   header?: 'none' | 'include' | 'only'
-  /** A region such as `chr1:100-200` (1-based, inclusive), found by a full scan. */
+  /**
+   * A region such as `chr1:100-200` (1-based, inclusive). Read through the
+   * `.bai` beside a local file when there is one, else found by a full scan.
+   */
   region?: string
+  /** Ignore any `.bai` and find the region by a full scan. */
+  noIndex?: boolean
   /** zlib level for BAM output (default 6). */
   level?: number
 }
@@ -42,7 +48,7 @@ export interface ViewCallOptions extends FilterOptions, RunOptions {
  * ```
  */
 export async function view(source: Source, options: ViewCallOptions): Promise<number> {
-  const { output, format = 'sam', header = format === 'bam' ? 'include' : 'none', region, level, requiredFlags, excludedFlags, minMapq, ...runOptions } = options
+  const { output, format = 'sam', header = format === 'bam' ? 'include' : 'none', region, noIndex, level, requiredFlags, excludedFlags, minMapq, ...runOptions } = options
   const sink = typeof output === 'string' ? await fileSink(output) : streamSink(output)
   let pendingHeader: Uint8Array | undefined
   const flushHeader = async (): Promise<void> => {
@@ -50,19 +56,26 @@ export async function view(source: Source, options: ViewCallOptions): Promise<nu
     pendingHeader = undefined
   }
   try {
-    const n = header === 'only' ? await readHeaderOnly(source, (h) => { pendingHeader = headerBytes(h, format, header) }) : await run<number>(source, 'view', (h: BamHeader): ViewOptions => ({
+    const opOptions = (h: BamHeader): ViewOptions => ({
       format, level, requiredFlags, excludedFlags, minMapq, region: region ? parseRegion(region, h.references) : undefined,
-    }), {
-      ...runOptions,
-      onHeader: (bam) => {
-        pendingHeader = headerBytes(bam.header, format, header)
-        runOptions.onHeader?.(bam)
-      },
-      onOutput: async (parts) => {
-        await flushHeader()
-        for (const p of parts) await sink.write(p)
-      },
     })
+    const onOutput = async (parts: Uint8Array[]): Promise<void> => {
+      await flushHeader()
+      for (const p of parts) await sink.write(p)
+    }
+    const index = region && !noIndex ? findIndex(source) : undefined
+    const n = header === 'only'
+      ? await readHeaderOnly(source, (h) => { pendingHeader = headerBytes(h, format, header) })
+      : index
+        ? await runRegion<number>(source as string, index, 'view', opOptions, { onOutput, onHeader: (h) => { pendingHeader = headerBytes(h, format, header) } })
+        : await run<number>(source, 'view', opOptions, {
+          ...runOptions,
+          onHeader: (bam) => {
+            pendingHeader = headerBytes(bam.header, format, header)
+            runOptions.onHeader?.(bam)
+          },
+          onOutput,
+        })
     await flushHeader()
     if (format === 'bam') await sink.write(EOF_BLOCK)
     await sink.close()

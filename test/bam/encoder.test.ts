@@ -115,7 +115,7 @@ describe('encodeRecord', () => {
       { ...base, name: 'unplaced', flag: 4, refID: -1, pos: -1, mapq: 0, cigar: '*', nextRefID: -1, nextPos: -1, tlen: 0 },
       { ...base, name: 'secondary', flag: 256, seq: '*', cigar: '3H40M' },
     ]
-    const bytes = concatBytes(specs.map(encodeRecord))
+    const bytes = concatBytes(specs.map((s) => encodeRecord(s)))
     const rec = new RecordView(bytes)
     let at = 0
     for (const spec of specs) {
