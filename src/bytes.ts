@@ -17,3 +17,23 @@ export function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(b, a.length)
   return out
 }
+
+/**
+ * Joins byte arrays into one new array (which owns its whole buffer, so it can be transferred).
+ *
+ * @example
+ * ```ts
+ * joinBytes([Uint8Array.of(1), Uint8Array.of(2, 3)]) // Uint8Array [1, 2, 3]
+ * ```
+ */
+export function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let size = 0
+  for (const p of parts) size += p.length
+  const out = new Uint8Array(size)
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
+}

@@ -5,6 +5,7 @@
  * with the 28-byte EOF marker block (§4.1.2).
  */
 import zlib from 'node:zlib'
+import { joinBytes } from '../bytes.js'
 import { BamError } from '../errors.js'
 import {
   BC_SI1, BC_SI2, BC_SLEN, CM_OFFSET, EOF_BLOCK, EXTRA_OFFSET, FLG_OFFSET, GZIP_CM_DEFLATE,
@@ -192,7 +193,7 @@ export class BgzfWriter {
     this.ended = true
     this.bytesOut += EOF_BLOCK.length
     this.blocks++
-    return concatBytes([...last, EOF_BLOCK])
+    return joinBytes([...last, EOF_BLOCK])
   }
 
   private emitBuffered(): Uint8Array {
@@ -220,26 +221,6 @@ function append(list: Uint8Array[], block: Uint8Array): Uint8Array[] {
 }
 
 /**
- * Joins byte arrays into one new array.
- *
- * @example
- * ```ts
- * concatBytes([Uint8Array.of(1), Uint8Array.of(2, 3)]) // Uint8Array [1, 2, 3]
- * ```
- */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  let size = 0
-  for (const p of parts) size += p.length
-  const out = new Uint8Array(size)
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
-
-/**
  * Compresses `data` into a complete BGZF stream: full blocks, the last partial
  * block and the EOF marker block.
  *
@@ -252,5 +233,5 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
 export function bgzfCompress(data: Uint8Array, opts: BgzfWriterOptions = {}): Uint8Array {
   const w = new BgzfWriter(opts)
   const blocks = w.write(data)
-  return concatBytes([...blocks, w.end()])
+  return joinBytes([...blocks, w.end()])
 }

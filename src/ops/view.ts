@@ -8,6 +8,7 @@ import { overlaps, type Region } from '../bam/region.js'
 import type { RecordView } from '../bam/record.js'
 import { SamWriter } from '../bam/sam.js'
 import { BgzfWriter } from '../bgzf/writer.js'
+import { joinBytes } from '../bytes.js'
 import { passes, type FilterOptions } from './count.js'
 import type { Op, OpContext } from './op.js'
 import { registerOp } from './registry.js'
@@ -75,7 +76,7 @@ export const viewOp: Op<ViewPartial, number, ViewOptions> = {
       if (f.sam.length > 0) p.parts.push(f.sam.take())
     } else {
       for (const b of f.bgzf!.flush()) f.blocks.push(b)
-      if (f.blocks.length > 0) p.parts.push(joinBlocks(f.blocks.splice(0)))
+      if (f.blocks.length > 0) p.parts.push(joinBytes(f.blocks.splice(0)))
     }
     return p
   },
@@ -90,16 +91,3 @@ export const viewOp: Op<ViewPartial, number, ViewOptions> = {
   finish: (p) => p.records,
 }
 registerOp(viewOp)
-
-function joinBlocks(blocks: Uint8Array[]): Uint8Array {
-  if (blocks.length === 1) return blocks[0]!.slice()
-  let n = 0
-  for (const b of blocks) n += b.length
-  const out = new Uint8Array(n)
-  let at = 0
-  for (const b of blocks) {
-    out.set(b, at)
-    at += b.length
-  }
-  return out
-}

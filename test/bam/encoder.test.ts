@@ -8,7 +8,8 @@ import {
 } from '../../src/bam/encoder.js'
 import { parseHeader } from '../../src/bam/header.js'
 import { RecordView } from '../../src/bam/record.js'
-import { bgzfCompress, concatBytes } from '../../src/bgzf/writer.js'
+import { bgzfCompress } from '../../src/bgzf/writer.js'
+import { joinBytes } from '../../src/bytes.js'
 import { BamError } from '../../src/errors.js'
 import { hasCommand } from '../helpers/corpus.js'
 
@@ -115,7 +116,7 @@ describe('encodeRecord', () => {
       { ...base, name: 'unplaced', flag: 4, refID: -1, pos: -1, mapq: 0, cigar: '*', nextRefID: -1, nextPos: -1, tlen: 0 },
       { ...base, name: 'secondary', flag: 256, seq: '*', cigar: '3H40M' },
     ]
-    const bytes = concatBytes(specs.map((s) => encodeRecord(s)))
+    const bytes = joinBytes(specs.map((s) => encodeRecord(s)))
     const rec = new RecordView(bytes)
     let at = 0
     for (const spec of specs) {
@@ -169,7 +170,7 @@ describe.skipIf(!SAMTOOLS)('encoded BAM read by samtools', () => {
       encodeRecord({ ...base, name: 'u1', flag: 4, refID: -1, pos: -1, mapq: 0, cigar: '*', nextRefID: -1, nextPos: -1, tlen: 0 }),
     ]
     const file = path.join(os.tmpdir(), `bamstream-encoder-${process.pid}.bam`)
-    fs.writeFileSync(file, bgzfCompress(concatBytes([encodeHeader('@HD\tVN:1.6\tSO:coordinate\n', refs), ...records])))
+    fs.writeFileSync(file, bgzfCompress(joinBytes([encodeHeader('@HD\tVN:1.6\tSO:coordinate\n', refs), ...records])))
     try {
       expect(spawnSync('samtools', ['quickcheck', file]).status).toBe(0)
       const out = spawnSync('samtools', ['view', file], { encoding: 'latin1' })

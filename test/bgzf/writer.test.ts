@@ -1,9 +1,10 @@
+import { joinBytes } from '../../src/bytes.js'
 import zlib from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { EOF_BLOCK, blockIsize, blockSize, isEofBlock } from '../../src/bgzf/block.js'
 import { inflateBlock, zlibInflater } from '../../src/bgzf/inflate.js'
 import {
-  BGZF_HEADER_BYTES, BSIZE_OFFSET, BgzfWriter, MAX_BLOCK_DATA, bgzfCompress, compressBlock, concatBytes,
+  BGZF_HEADER_BYTES, BSIZE_OFFSET, BgzfWriter, MAX_BLOCK_DATA, bgzfCompress, compressBlock,
 } from '../../src/bgzf/writer.js'
 import { BamError } from '../../src/errors.js'
 
@@ -117,7 +118,7 @@ describe('BgzfWriter', () => {
     expect(w.pending).toBe(0) // 250000 is a whole number of blocks
     const last = w.end()
     expect(last).toEqual(EOF_BLOCK)
-    const file = concatBytes([...parts, last])
+    const file = joinBytes([...parts, last])
     const sizes = blockSizes(file)
     expect(sizes.length).toBe(26)
     let p = 0
@@ -142,7 +143,7 @@ describe('BgzfWriter', () => {
     expect(mid.length).toBe(2)
     expect(mid[1]).toEqual(EOF_BLOCK)
     w.write(Uint8Array.of(6))
-    const file = concatBytes([...first, ...mid, w.end()])
+    const file = joinBytes([...first, ...mid, w.end()])
     expect(blockSizes(file).length).toBe(5)
     expect(Array.from(inflateAll(file))).toEqual([1, 2, 3, 4, 5, 6])
     expect(Array.from(zlib.gunzipSync(file))).toEqual([1, 2, 3, 4, 5, 6])
