@@ -1,0 +1,105 @@
+/**
+ * Typed errors of the sensor, the daemon and the run storage, and the form in
+ * which any error is stored on a run.
+ *
+ * @example
+ * ```ts
+ * try { loadConfig('bamstream.config.json') } catch (e) {
+ *   if (e instanceof SensorError && e.code === 'ERR_CONFIG') console.error(e.message)
+ * }
+ * ```
+ */
+import { BamError } from '../errors.js'
+
+/** Stable machine-readable codes of {@link SensorError}. */
+export type SensorErrorCode =
+  | 'ERR_CONFIG' // a config file or flag is invalid
+  | 'ERR_STATE' // the state directory or its database cannot be used
+  | 'ERR_LOCKED' // another live daemon holds the state directory
+  | 'ERR_NOT_FOUND' // no run with that id
+  | 'ERR_RUN_STATE' // the run is not in a status that allows the request
+  | 'ERR_INTERRUPTED' // the daemon stopped (or died) while the run was STARTED
+
+/**
+ * An error of the sensor/daemon layer, with a stable `code`.
+ *
+ * @example
+ * ```ts
+ * throw new SensorError('ERR_CONFIG', 'sensor "x": unknown setting "watchh"')
+ * ```
+ */
+export class SensorError extends Error {
+  override name = 'SensorError'
+  /** Stable code, e.g. `ERR_CONFIG`. */
+  readonly code: SensorErrorCode
+
+  constructor(code: SensorErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+
+  /** One line for a terminal. */
+  describe(): string {
+    return this.message
+  }
+}
+
+/** An error as stored on a run (the `error` column, JSON). */
+export interface StoredError {
+  /** Error class name: `BamError`, `SensorError`, `Error`, … */
+  name: string
+  /** Stable code when the error has one (`ERR_BGZF_CRC`, `ENOENT`, …). */
+  code?: string
+  message: string
+  /** Byte offset in the input, for a {@link BamError} that names one. */
+  offset?: number
+  /** The input the error concerns, when known. */
+  source?: string
+  /** True when the daemon considered the failure worth retrying. */
+  retryable?: boolean
+}
+
+/**
+ * Turns anything thrown into a {@link StoredError}.
+ *
+ * @example
+ * ```ts
+ * storedError(new BamError('ERR_BGZF_CRC', 'CRC mismatch', 1234, 'a.bam'))
+ * // { name: 'BamError', code: 'ERR_BGZF_CRC', message: 'CRC mismatch', offset: 1234, source: 'a.bam' }
+ * ```
+ */
+export function storedError(e: unknown): StoredError {
+  if (e instanceof BamError) {
+    const out: StoredError = { name: 'BamError', code: e.code, message: e.message, source: e.source || undefined }
+    if (e.offset >= 0) out.offset = e.offset
+    return out
+  }
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code
+    return { name: e.name, code: typeof code === 'string' ? code : undefined, message: e.message }
+  }
+  return { name: 'Error', message: String(e) }
+}
+
+/** BamError codes caused by the bytes of the input itself: running again cannot help. */
+const PERMANENT_CODES = new Set([
+  'ERR_NOT_BGZF', 'ERR_BGZF_CRC', 'ERR_BGZF_ISIZE', 'ERR_BGZF_INFLATE', 'ERR_TRUNCATED',
+  'ERR_NOT_BAM', 'ERR_HEADER_LIMIT', 'ERR_BAD_RECORD', 'ERR_OPTION',
+])
+
+/**
+ * Whether a failed run is worth another attempt. Corrupt or truncated input and
+ * bad options fail at once; I/O trouble (a vanished file, HTTP errors, a full
+ * disk, a crashed worker) is retried with backoff.
+ *
+ * @example
+ * ```ts
+ * isRetryable(new BamError('ERR_BGZF_CRC', 'CRC mismatch')) // false
+ * isRetryable(new BamError('ERR_HTTP', 'HTTP 503'))         // true
+ * ```
+ */
+export function isRetryable(e: unknown): boolean {
+  if (e instanceof BamError) return !PERMANENT_CODES.has(e.code)
+  if (e instanceof SensorError) return e.code === 'ERR_INTERRUPTED'
+  return true
+}

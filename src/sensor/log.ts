@@ -1,0 +1,79 @@
+/**
+ * The daemon's log: one line per event on stderr.
+ *
+ * Format `json` (default) writes one JSON object per line, always with `time`
+ * (ISO 8601, UTC), `level` (`debug`, `info`, `warn`, `error`) and `event`
+ * (dotted name, e.g. `run.success`), then the event's own fields:
+ *
+ * ```
+ * {"time":"2025-01-01T12:00:00.000Z","level":"info","event":"run.success","run":7,"sensor":"incoming","source":"/in/a.bam","ms":412}
+ * ```
+ *
+ * Format `text` writes the same as `TIME LEVEL EVENT key=value …`, values
+ * JSON-quoted only when they contain spaces or quotes.
+ *
+ * Events: `daemon.start`, `daemon.recovered`, `daemon.stopping`, `daemon.stop`,
+ * `sensor.tick`, `sensor.skip`, `sensor.error`, `run.queued`, `run.started`,
+ * `run.success`, `run.retry`, `run.failure`, `run.requeued`, `run.canceled`,
+ * `store.error`.
+ */
+
+/** Severity, lowest first. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+
+/** Line format. */
+export type LogFormat = 'json' | 'text'
+
+/** Writes events. */
+export interface Logger {
+  log(level: LogLevel, event: string, fields?: Record<string, unknown>): void
+}
+
+const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 }
+
+/**
+ * A logger writing lines to `stream` at or above `minLevel`.
+ *
+ * @example
+ * ```ts
+ * const log = createLogger(process.stderr, 'json', 'info')
+ * log.log('info', 'run.success', { run: 7, ms: 412 })
+ * ```
+ */
+export function createLogger(stream: { write(s: string): unknown }, format: LogFormat = 'json', minLevel: LogLevel = 'info'): Logger {
+  return {
+    log(level, event, fields = {}) {
+      if (RANK[level] < RANK[minLevel]) return
+      const time = new Date().toISOString()
+      stream.write(format === 'json' ? jsonLine(time, level, event, fields) : textLine(time, level, event, fields))
+    },
+  }
+}
+
+/**
+ * A logger that keeps events in memory (tests, `sensor preview`).
+ *
+ * @example
+ * ```ts
+ * const { logger, events } = memoryLogger()
+ * logger.log('info', 'x', { a: 1 }) // events[0] → { level: 'info', event: 'x', a: 1 }
+ * ```
+ */
+export function memoryLogger(): { logger: Logger; events: Array<Record<string, unknown>> } {
+  const events: Array<Record<string, unknown>> = []
+  return { events, logger: { log: (level, event, fields = {}) => { events.push({ level, event, ...fields }) } } }
+}
+
+function jsonLine(time: string, level: LogLevel, event: string, fields: Record<string, unknown>): string {
+  return `${JSON.stringify({ time, level, event, ...fields })}\n`
+}
+
+function textLine(time: string, level: LogLevel, event: string, fields: Record<string, unknown>): string {
+  const parts = [time, level.toUpperCase().padEnd(5), event]
+  for (const [k, v] of Object.entries(fields)) {
+    if (v === undefined) continue
+    const s = typeof v === 'string' ? v : JSON.stringify(v)
+    parts.push(`${k}=${/[\s"=]/.test(s) || s === '' ? JSON.stringify(s) : s}`)
+  }
+  return `${parts.join(' ')}\n`
+}
