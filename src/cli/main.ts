@@ -39,12 +39,12 @@ export function reportError(command: string, e: unknown): void {
 }
 
 async function main(argv: string[]): Promise<void> {
+  const program = buildProgram()
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0)
-    reportError('', e)
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0) // the reader went away (`| head`): stop quietly
+    reportError(program.args[0] ?? '', new BamError('ERR_OUTPUT', `cannot write standard output: ${e.message}`))
     process.exit(1)
   })
-  const program = buildProgram()
   try {
     await program.parseAsync(argv)
   } catch (e) {

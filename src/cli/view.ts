@@ -2,7 +2,7 @@
  * `bamstream view`: filter and convert, like `samtools view --no-PG`.
  */
 import { Option, type Command } from 'commander'
-import { count } from '../engine/api.js'
+import { countRecords } from '../engine/view.js'
 import { view } from '../engine/view.js'
 import { BamError } from '../errors.js'
 import { addEngineOptions, addFilterOptions, filterOptions, parseInteger } from './options.js'
@@ -62,8 +62,7 @@ export function registerViewCommand(program: Command): void {
     if (o.region && regionArg) throw new BamError('ERR_OPTION', 'give the region once, either with --region or as an argument')
     const engine = { threads: o.threads, chunkBytes: o.chunkSize, onProgress: o.output ? progressBar(process.stderr) : undefined }
     if (o.count) {
-      if (region) throw new BamError('ERR_OPTION', '-c with a region is not supported yet; use `view --region … | wc -l`')
-      await writeStdout(`${await count(input, { ...filterOptions(o), ...engine })}\n`)
+      await writeStdout(`${await countRecords(input, { ...filterOptions(o), ...engine, region, noIndex: !o.index })}\n`)
       return
     }
     await view(input, {

@@ -9,7 +9,7 @@ import { parseRegion } from '../bam/region.js'
 import { encodeLatin1, formatHeader } from '../bam/sam.js'
 import { EOF_BLOCK } from '../bgzf/block.js'
 import { BgzfWriter } from '../bgzf/writer.js'
-import type { FilterOptions } from '../ops/count.js'
+import type { FilterOptions, RecordFilter } from '../ops/count.js'
 import type { ViewOptions } from '../ops/view.js'
 import '../ops/builtins.js'
 import { run, type RunOptions } from './run.js'
@@ -100,4 +100,23 @@ async function readHeaderOnly(source: Source, onHeader: (h: BamHeader) => void):
   bam.source.close()
   onHeader(bam.header)
   return 0
+}
+
+/** Options of {@link countRecords}. */
+export type CountCallOptions = Omit<ViewCallOptions, 'output' | 'format' | 'header' | 'level'>
+
+/**
+ * Counts the records `view` would write (`samtools view -c`), a region read
+ * through the index when there is one.
+ *
+ * @example
+ * ```ts
+ * await countRecords('x.bam', { region: 'chr1:1-1000', excludedFlags: 4 })
+ * ```
+ */
+export async function countRecords(source: Source, options: CountCallOptions): Promise<number> {
+  const { region, noIndex, requiredFlags, excludedFlags, minMapq, ...runOptions } = options
+  const opOptions = (h: BamHeader): RecordFilter => ({ requiredFlags, excludedFlags, minMapq, region: region ? parseRegion(region, h.references) : undefined })
+  const index = region && !noIndex ? findIndex(source) : undefined
+  return index ? runRegion<number>(source as string, index, 'count', opOptions) : run<number>(source, 'count', opOptions, runOptions)
 }

@@ -3,6 +3,8 @@
  * Matches `samtools view -c [-f INT] [-F INT] [-q INT]` (sam_view.c process_aln:
  * a record is dropped when `mapq < q`, when `(flag & f) != f`, or when `flag & F`).
  */
+import type { RecordView } from '../bam/record.js'
+import { overlaps, type Region } from '../bam/region.js'
 import type { Op } from './op.js'
 
 /** Filters shared by `count` and `view`, with samtools view's meanings. */
@@ -15,15 +17,26 @@ export interface FilterOptions {
   minMapq?: number
 }
 
+/** The filters as the ops receive them: samtools' flag and MAPQ filters, and a resolved region. */
+export interface RecordFilter extends FilterOptions {
+  /** Only records overlapping this region (0-based, half-open), as htslib's iterator decides. */
+  region?: Region
+}
+
 /** Returns true if a record with this flag and mapq passes the filters. */
 export function passes(flag: number, mapq: number, o: FilterOptions): boolean {
   const f = o.requiredFlags ?? 0
   return mapq >= (o.minMapq ?? 0) && (flag & f) === f && (flag & (o.excludedFlags ?? 0)) === 0
 }
 
+/** Returns true if the record passes the flag, MAPQ and region filters. */
+export function keeps(rec: RecordView, o: RecordFilter): boolean {
+  return passes(rec.flag, rec.mapq, o) && (o.region === undefined || overlaps(rec, o.region))
+}
+
 /** True when the options filter nothing. */
-export function filtersNothing(o: FilterOptions): boolean {
-  return !o.requiredFlags && !o.excludedFlags && !o.minMapq
+export function filtersNothing(o: RecordFilter): boolean {
+  return !o.requiredFlags && !o.excludedFlags && !o.minMapq && o.region === undefined
 }
 
 /**
@@ -34,11 +47,11 @@ export function filtersNothing(o: FilterOptions): boolean {
  * const n = await run('test/fixtures/htslib/htslib_test_ce_1000.bam', countOp, { excludedFlags: 4 })
  * ```
  */
-export const countOp: Op<number[], number, FilterOptions> = {
+export const countOp: Op<number[], number, RecordFilter> = {
   name: 'count',
   init: () => [0],
   record(p, rec, ctx) {
-    if (filtersNothing(ctx.options) || passes(rec.flag, rec.mapq, ctx.options)) p[0]!++
+    if (filtersNothing(ctx.options) || keeps(rec, ctx.options)) p[0]!++
   },
   merge(a, b) {
     a[0]! += b[0]!

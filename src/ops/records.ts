@@ -3,8 +3,7 @@
  * for the `records()` iterator. Workers filter and copy; the main thread hands
  * each chunk's records to the caller as one batch of lazy views.
  */
-import { overlaps } from '../bam/region.js'
-import { passes } from './count.js'
+import { keeps } from './count.js'
 import type { Op } from './op.js'
 import { registerOp } from './registry.js'
 import type { ViewOptions } from './view.js'
@@ -45,8 +44,7 @@ export const recordsOp: Op<RecordsPartial, number, ViewOptions> = {
   name: 'records',
   init: () => ({ parts: [], records: 0 }),
   record(p, rec, ctx) {
-    const o = ctx.options
-    if (!passes(rec.flag, rec.mapq, o) || (o.region !== undefined && !overlaps(rec, o.region))) return
+    if (!keeps(rec, ctx.options)) return
     append(rec.bytes, rec.offset, rec.end)
     p.records++
   },

@@ -4,21 +4,17 @@
  * SAM lines are byte-identical to `samtools view --no-PG`.
  */
 import type { Reference } from '../bam/header.js'
-import { overlaps, type Region } from '../bam/region.js'
-import type { RecordView } from '../bam/record.js'
 import { SamWriter } from '../bam/sam.js'
 import { BgzfWriter } from '../bgzf/writer.js'
 import { joinBytes } from '../bytes.js'
-import { passes, type FilterOptions } from './count.js'
+import { keeps, type RecordFilter } from './count.js'
 import type { Op, OpContext } from './op.js'
 import { registerOp } from './registry.js'
 
 /** Options of the view op. */
-export interface ViewOptions extends FilterOptions {
+export interface ViewOptions extends RecordFilter {
   /** `sam` (text) or `bam` (records BGZF-compressed, without header or EOF block). Default `sam`. */
   format?: 'sam' | 'bam'
-  /** Only records overlapping this region (0-based, half-open), decided as htslib's iterator does. */
-  region?: Region
   /** zlib level for `bam` (default 6, as samtools). */
   level?: number
 }
@@ -48,10 +44,6 @@ function formatterOf(ctx: OpContext<ViewOptions>): Formatter {
   return f
 }
 
-function keep(rec: RecordView, o: ViewOptions): boolean {
-  return passes(rec.flag, rec.mapq, o) && (o.region === undefined || overlaps(rec, o.region))
-}
-
 /**
  * The view op. Its partial carries formatted bytes; `drain` hands them to the writer in order.
  *
@@ -64,7 +56,7 @@ export const viewOp: Op<ViewPartial, number, ViewOptions> = {
   name: 'view',
   init: () => ({ parts: [], records: 0 }),
   record(p, rec, ctx) {
-    if (!keep(rec, ctx.options)) return
+    if (!keeps(rec, ctx.options)) return
     const f = formatterOf(ctx)
     if (f.sam) f.sam.append(rec)
     else for (const b of f.bgzf!.write(rec.bytes.subarray(rec.offset, rec.end))) f.blocks.push(b)

@@ -92,6 +92,12 @@ describe('bamstream view', () => {
     expect(r.stderr).toMatch(/^bamstream view: .*x\.sam: cannot write/)
   })
 
+  it('a full disk on stdout is a clear error', () => {
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${MAIN}" view "${SAMPLE}" > /dev/full`], { encoding: 'utf8' })
+    expect(r.status).toBe(1)
+    expect(r.stderr).toMatch(/^bamstream view: cannot write standard output: ENOSPC/)
+  })
+
   it('-b -o writes a BAM that reads back the same', () => {
     const out = path.join(dir, 'out.bam')
     expect(cli(['view', '-b', '-o', out, SAMPLE]).status).toBe(0)

@@ -5,7 +5,7 @@ import type { Piscina } from 'piscina'
 import { createPool } from '../../src/engine/pool.js'
 import { findIndex, visitRegion } from '../../src/engine/indexed.js'
 import { openBam } from '../../src/engine/reader.js'
-import { view } from '../../src/engine/view.js'
+import { countRecords, view } from '../../src/engine/view.js'
 import { parseRegion } from '../../src/bam/region.js'
 import { Collector } from '../helpers/collect.js'
 
@@ -35,6 +35,12 @@ describe('regions', () => {
     const want = fs.readFileSync(path.join(DIR, `region${i}.sam`), 'latin1')
     expect(await sam(region, false)).toBe(want)
     expect(await sam(region, true)).toBe(want)
+  })
+
+  it.each(REGIONS.map((r, i) => [r, i] as const))('%s: counted like samtools view -c, with and without the index', async (region, i) => {
+    const want = fs.readFileSync(path.join(DIR, `region${i}.sam`), 'latin1').split('\n').filter(Boolean).length
+    expect(await countRecords(BAM, { region, pool })).toBe(want)
+    expect(await countRecords(BAM, { region, noIndex: true, pool })).toBe(want)
   })
 
   it('reads only part of the file through the index', async () => {
