@@ -7,15 +7,18 @@ import { decodeContext } from '../src/engine/context.js'
 import { processChunk } from '../src/engine/kernel.js'
 import type { ChunkResult, ChunkTask } from '../src/engine/task.js'
 import { BamError } from '../src/errors.js'
+import type { Inflater } from '../src/bgzf/inflate.js'
+import { requireInflater } from '../src/bgzf/inflate-select.js'
 import type { AnyOp, OpContext } from '../src/ops/op.js'
-import { loadOp } from '../src/ops/registry.js'
-import '../src/ops/builtins.js'
+import { builtinOpNames, loadOp } from '../src/ops/registry.js'
 
 // piscina's ESM wrapper, imported from a worker that piscina itself loads with require(),
 // forms a cycle that crashes Node 20's require(esm); the CommonJS entry does not.
 const { Piscina } = createRequire(import.meta.url)('piscina') as typeof import('piscina')
 
 const contexts = new Map<string, OpContext>()
+/** The decompressor: `BAMSTREAM_INFLATE` if set, else the fastest available (see inflate-select.ts). */
+let inflater: Promise<Inflater> | undefined
 const MAX_CACHED_RUNS = 64
 
 function contextOf(task: ChunkTask): OpContext {
@@ -28,12 +31,25 @@ function contextOf(task: ChunkTask): OpContext {
   return ctx
 }
 
+let moreOps: Promise<unknown> | undefined
+
+/**
+ * count and flagstat are built into the registry; the other built-in ops (view
+ * and its SAM/BAM writers, idxstats, …) are imported only when a run asks for
+ * one, which saves every worker their load time at start-up.
+ */
+async function opOf(ref: string): Promise<AnyOp> {
+  if (!ref.startsWith('file:') && !builtinOpNames().includes(ref)) await (moreOps ??= import('../src/ops/builtins.js'))
+  return loadOp(ref)
+}
+
 /** Inflates and walks one chunk; see `processChunk`. */
 export default async function chunkWorker(task: ChunkTask): Promise<unknown> {
   let result: ChunkResult
   try {
-    const op: AnyOp = await loadOp(task.run.op)
-    result = processChunk(task, op, contextOf(task))
+    const op: AnyOp = await opOf(task.run.op)
+    inflater ??= requireInflater()
+    result = processChunk(task, op, contextOf(task), await inflater)
   } catch (e) {
     const error = e instanceof BamError ? e.toJSON() : { code: 'ERR_BAD_RECORD' as const, message: String((e as Error)?.message ?? e), offset: task.coffset, source: '' }
     result = { index: task.index, start: -1, exact: true, invalid: false, head: new Uint8Array(0), tail: new Uint8Array(0), partial: null, records: 0, compressed: task.compressed, error }

@@ -1,6 +1,8 @@
 /**
  * Inflating BGZF blocks with their CRC32 and ISIZE verified (SAMv1 §4.1).
- * The {@link Inflater} interface hides which decompressor does the work.
+ * The {@link Inflater} interface hides which decompressor does the work:
+ * node:zlib here, libdeflate (native addon or WebAssembly) and pako in the
+ * `inflate-*.ts` modules beside this one; `inflate-select.ts` picks one.
  */
 import zlib from 'node:zlib'
 import { BamError } from '../errors.js'
@@ -16,8 +18,11 @@ export interface Inflater {
    *
    * @param blockSizes - on-disk size of each block, in order.
    * @param coffset - file offset of `compressed[0]`, for error messages.
+   * @param out - optional scratch buffer of at least `isize` bytes. An inflater
+   *   may write into it and return a view of its first `isize` bytes (so the
+   *   result is valid only until the caller reuses `out`), or ignore it.
    */
-  inflate(compressed: Uint8Array, blockSizes: ArrayLike<number>, isize: number, coffset: number): Uint8Array
+  inflate(compressed: Uint8Array, blockSizes: ArrayLike<number>, isize: number, coffset: number, out?: Uint8Array): Uint8Array
 }
 
 /**
@@ -54,8 +59,8 @@ export const blockwiseInflater: Inflater = {
   inflate: inflateBlocks,
 }
 
-function inflateBlocks(compressed: Uint8Array, blockSizes: ArrayLike<number>, isize: number, coffset: number): Uint8Array {
-  const out = new Uint8Array(isize)
+function inflateBlocks(compressed: Uint8Array, blockSizes: ArrayLike<number>, isize: number, coffset: number, scratch?: Uint8Array): Uint8Array {
+  const out = scratch && scratch.length >= isize ? scratch.subarray(0, isize) : new Uint8Array(isize)
   let src = 0
   let dst = 0
   for (let i = 0; i < blockSizes.length; i++) {

@@ -45,11 +45,12 @@ export function parseThreads(text: string): number {
   return n
 }
 
-/** Adds `-@/--threads` and `--chunk-size` to a command. */
+/** Adds `-@/--threads`, `--chunk-size` and `--buffered` to a command. */
 export function addEngineOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('-@, --threads <n>', 'worker threads').argParser(parseThreads).default(defaultThreads(), 'all cores'))
     .addOption(new Option('--chunk-size <bytes>', 'uncompressed bytes per parallel chunk (k, M, G suffixes)').argParser(parseSize).default(DEFAULT_CHUNK_BYTES, '4M'))
+    .addOption(new Option('--buffered', 'read every chunk into memory before processing any (the "assets" way; for memory comparisons only)'))
 }
 
 /** Adds samtools' `-f`, `-F` and `-q` filters to a command. */

@@ -7,11 +7,55 @@ import { findRecordStart } from '../bam/boundary.js'
 import { RecordView } from '../bam/record.js'
 import { walkRecords } from '../bam/walk.js'
 import { blockOffsetOf } from '../bgzf/block.js'
-import { zlibInflater, type Inflater } from '../bgzf/inflate.js'
+import type { Inflater } from '../bgzf/inflate.js'
+import { defaultInflater } from '../bgzf/inflate-select.js'
 import { BamError } from '../errors.js'
 import type { AnyOp, OpContext } from '../ops/op.js'
 import type { ChunkResult, ChunkTask } from './task.js'
 import { concatBytes } from '../bytes.js'
+
+/**
+ * One inflate buffer per thread, reused from chunk to chunk: a fresh 4 MiB
+ * buffer per chunk would leave up to V8's external-memory allowance (64 MiB)
+ * of dead buffers per worker before a GC frees them. Safe because a chunk is
+ * processed synchronously and nothing returned points into it (head and tail
+ * are copies; partials are sealed and cloned).
+ */
+let scratch = new Uint8Array(0)
+
+function scratchFor(isize: number): Uint8Array {
+  if (scratch.length < isize) scratch = new Uint8Array(isize + (isize >> 4))
+  return scratch
+}
+
+/**
+ * The record visitor handed to `walkRecords`: one function object for every
+ * chunk. A fresh closure per chunk is a new call target each time, and V8
+ * throws away walkRecords' optimised code ("wrong call target") at the next
+ * chunk; a stable target is optimised once.
+ */
+const visitor = {
+  op: null as AnyOp | null,
+  partial: null as unknown,
+  ctx: null as OpContext | null,
+  bind(op: AnyOp, partial: unknown, ctx: OpContext): (rec: RecordView) => void {
+    visitor.op = op
+    visitor.partial = partial
+    visitor.ctx = ctx
+    return visit
+  },
+}
+
+function visit(rec: RecordView): void {
+  visitor.op!.record(visitor.partial, rec, visitor.ctx!)
+}
+
+/** The chunk's compressed bytes: exactly its blocks (a recycled buffer may be longer). */
+function compressedBytes(task: ChunkTask): Uint8Array {
+  let csize = 0
+  for (let i = 0; i < task.blockSizes.length; i++) csize += task.blockSizes[i]!
+  return new Uint8Array(task.compressed, 0, csize)
+}
 
 /**
  * Processes one chunk. Throws {@link BamError} for corrupt data met on an exact walk.
@@ -21,22 +65,23 @@ import { concatBytes } from '../bytes.js'
  * const result = processChunk(task, flagstatOp, { references, headerText: '', options: {} })
  * ```
  */
-export function processChunk(task: ChunkTask, op: AnyOp, ctx: OpContext, inflater: Inflater = zlibInflater): ChunkResult {
-  const inflated = inflater.inflate(new Uint8Array(task.compressed), task.blockSizes, task.isize, task.coffset)
+export function processChunk(task: ChunkTask, op: AnyOp, ctx: OpContext, inflater: Inflater = defaultInflater()): ChunkResult {
+  const compressed = compressedBytes(task)
+  const inflated = inflater.inflate(compressed, task.blockSizes, task.isize, task.coffset, scratchFor(task.isize))
   const data = task.carry ? concatBytes(task.carry, inflated) : inflated
   const exact = task.start >= 0
   const start = exact ? task.start : guessStart(data, ctx.references.length, task.guessHook ?? 'none')
   const base = { index: task.index, start, exact, compressed: task.compressed }
   if (start < 0) {
-    return { ...base, invalid: false, head: data, tail: new Uint8Array(0), partial: null, records: 0 }
+    return { ...base, invalid: false, head: data.slice(), tail: new Uint8Array(0), partial: null, records: 0 }
   }
   const partial = op.init(ctx)
   const rec = new RecordView(data)
-  const walked = walkRecords(rec, start, (r) => op.record(partial, r, ctx))
+  const walked = walkRecords(rec, start, visitor.bind(op, partial, ctx))
   if (walked.invalidAt >= 0) {
     if (op.seal) op.seal(partial, ctx) // discard output formatted before the wrong guess showed
     if (!exact) return { ...base, invalid: true, head: new Uint8Array(0), tail: new Uint8Array(0), partial: null, records: 0 }
-    const at = task.coffset + blockOffsetOf(new Uint8Array(task.compressed), task.blockSizes, walked.invalidAt - (task.carry?.length ?? 0))
+    const at = task.coffset + blockOffsetOf(compressed, task.blockSizes, walked.invalidAt - (task.carry?.length ?? 0))
     throw new BamError('ERR_BAD_RECORD', `corrupt BAM record: inconsistent block_size ${rec.moveTo(walked.invalidAt).blockSize}`, at)
   }
   return {

@@ -24,7 +24,12 @@ export interface ChunkDescriptor {
   start: number
   /** On-disk size of each block. */
   blockSizes: Uint32Array
-  /** The blocks' bytes, in an ArrayBuffer of its own, ready to be transferred. */
+  /**
+   * The blocks' bytes (`cend - coffset` of them, from its start), in an
+   * ArrayBuffer of its own, ready to be transferred. Exactly that long from
+   * {@link planChunks} without a recycler (the public `chunks()`); a run's
+   * recycled buffer may be longer.
+   */
   compressed: ArrayBuffer
 }
 
@@ -35,9 +40,73 @@ export interface DynamicOutput<T> {
 }
 
 /**
+ * Where chunk buffers come from. The run recycles the buffers that come back
+ * from the workers, so that a long run allocates no new buffer per chunk (each
+ * dead buffer would otherwise wait for a GC, and the main thread's heap would
+ * grow by V8's external-memory allowance). A buffer from `take` may be longer
+ * than asked for.
+ */
+export interface BufferRecycler {
+  /** A buffer of at least `bytes` bytes, fresh or recycled. */
+  take(bytes: number): ArrayBuffer
+  /** A buffer that nothing refers to any more (its contents are dead). */
+  give(buffer: ArrayBuffer): void
+}
+
+/** Without a recycler: exact-size buffers, each of its own. */
+const EXACT: BufferRecycler = { take: (bytes) => new ArrayBuffer(bytes), give: () => {} }
+
+/** Initial capacity of a chunk's buffer before its compressed size is known. */
+const FIRST_GUESS = 256 * 1024
+
+/** The chunk being filled: its blocks' bytes are copied in as they are scanned. */
+class ChunkBuilder {
+  bytes: Uint8Array
+  csize = 0
+  isize = 0
+  coffset = -1
+  sizes: number[] = []
+
+  constructor(private readonly recycler: BufferRecycler, capacity: number, public start: number) {
+    this.bytes = new Uint8Array(recycler.take(capacity))
+  }
+
+  add(block: Block): void {
+    if (this.coffset < 0) this.coffset = block.coffset
+    const end = this.csize + block.csize
+    if (end > this.bytes.length) {
+      const bigger = new Uint8Array(this.recycler.take(Math.max(end, 2 * this.bytes.length)))
+      bigger.set(this.bytes.subarray(0, this.csize))
+      this.recycler.give(this.bytes.buffer as ArrayBuffer)
+      this.bytes = bigger
+    }
+    this.bytes.set(block.bytes, this.csize)
+    this.csize = end
+    this.isize += block.isize
+    this.sizes.push(block.csize)
+  }
+
+  /** Hands the buffer over as the chunk's descriptor. */
+  finish(index: number, exact: boolean): DynamicOutput<ChunkDescriptor> {
+    const buffer = this.bytes.buffer as ArrayBuffer
+    const compressed = exact && buffer.byteLength !== this.csize ? buffer.slice(0, this.csize) : buffer
+    const mappingKey = `chunk_${index}`
+    const value: ChunkDescriptor = {
+      index, mappingKey, coffset: this.coffset, cend: this.coffset + this.csize, blockCount: this.sizes.length,
+      isize: this.isize, start: this.start, blockSizes: Uint32Array.from(this.sizes), compressed,
+    }
+    return { mappingKey, value }
+  }
+}
+
+/**
  * Yields the chunks of an opened BAM in file order. Reading stops whenever the
- * consumer stops pulling, which is how backpressure reaches the source.
+ * consumer stops pulling, which is how backpressure reaches the source. Each
+ * block is copied into its chunk's buffer as soon as it is scanned.
  *
+ * @param recycler - where chunk buffers come from; with one, a chunk's
+ *   `compressed` may be longer than its blocks (`cend - coffset` bytes). Without
+ *   one, every chunk gets an exact buffer of its own.
  * @example
  * ```ts
  * for await (const { mappingKey, value } of planChunks(await openBam(path), 4 << 20)) {
@@ -45,52 +114,25 @@ export interface DynamicOutput<T> {
  * }
  * ```
  */
-export async function* planChunks(bam: OpenBam, chunkBytes: number): AsyncGenerator<DynamicOutput<ChunkDescriptor>> {
-  let group: Block[] = []
-  let isize = 0
-  let start = -1
+export async function* planChunks(bam: OpenBam, chunkBytes: number, recycler?: BufferRecycler): AsyncGenerator<DynamicOutput<ChunkDescriptor>> {
+  const source = recycler ?? EXACT
+  const exact = recycler === undefined
+  let guess = FIRST_GUESS
+  let chunk = new ChunkBuilder(source, guess, bam.first ? bam.first.start : 0)
+  if (bam.first) chunk.add(bam.first.block)
   let index = 0
-  if (bam.first) {
-    group.push(bam.first.block)
-    isize = bam.first.block.isize
-    start = bam.first.start
-  } else {
-    start = 0
-  }
   for (;;) {
     const next = await bam.blocks.next()
     if (next.done) break
     const block = next.value
     if (block.eof && block.isize === 0) continue
-    group.push(block)
-    isize += block.isize
-    if (isize - Math.max(start, 0) >= chunkBytes) {
-      yield output(index++, group, isize, start)
-      group = []
-      isize = 0
-      start = -1
+    chunk.add(block)
+    if (chunk.isize - Math.max(chunk.start, 0) >= chunkBytes) {
+      guess = Math.max(guess, chunk.csize)
+      yield chunk.finish(index++, exact)
+      chunk = new ChunkBuilder(source, guess, -1)
     }
   }
-  if (group.length > 0 && isize > 0) yield output(index, group, isize, start)
-}
-
-function output(index: number, blocks: Block[], isize: number, start: number): DynamicOutput<ChunkDescriptor> {
-  let csize = 0
-  for (const b of blocks) csize += b.csize
-  const compressed = new ArrayBuffer(csize)
-  const bytes = new Uint8Array(compressed)
-  const blockSizes = new Uint32Array(blocks.length)
-  let at = 0
-  blocks.forEach((b, i) => {
-    bytes.set(b.bytes, at)
-    blockSizes[i] = b.csize
-    at += b.csize
-  })
-  const mappingKey = `chunk_${index}`
-  const first = blocks[0]!
-  const value: ChunkDescriptor = {
-    index, mappingKey, coffset: first.coffset, cend: first.coffset + csize, blockCount: blocks.length,
-    isize, start, blockSizes, compressed,
-  }
-  return { mappingKey, value }
+  if (chunk.sizes.length > 0 && chunk.isize > 0) yield chunk.finish(index, exact)
+  else source.give(chunk.bytes.buffer as ArrayBuffer)
 }

@@ -11,7 +11,7 @@ import { BamError } from '../errors.js'
 import type { AnyOp, OpContext } from '../ops/op.js'
 import { loadOp, opReference } from '../ops/registry.js'
 import { encodeContext } from './context.js'
-import { planChunks, type ChunkDescriptor } from './planner.js'
+import { planChunks, type BufferRecycler, type ChunkDescriptor } from './planner.js'
 import { createPool, defaultThreads } from './pool.js'
 import { openBam, type OpenBam } from './reader.js'
 import type { Source } from './source.js'
@@ -52,6 +52,12 @@ export interface RunOptions {
   guessHook?: GuessHook
   /** Receives the stitcher's counters at the end. */
   onStats?: (s: StitchStats & { peakInFlight: number }) => void
+  /**
+   * The "assets" way, for comparison (`--buffered`): read and plan every chunk,
+   * holding all their compressed bytes, before the first one is processed.
+   * Same result; memory grows with the file (O(total chunks) instead of O(1)).
+   */
+  buffered?: boolean
 }
 
 /**
@@ -67,9 +73,17 @@ export interface RunOptions {
 export async function run<R = unknown>(source: Source, op: string, opOptions: object | ((header: BamHeader) => object) = {}, options: RunOptions = {}): Promise<R> {
   const chunkBytes = checkChunkBytes(options.chunkBytes ?? DEFAULT_CHUNK_BYTES)
   const ref = opReference(op)
-  const theOp = await loadOp(ref)
+  // Workers take ~80 ms to boot: start them first, so that they boot while the op loads and the header is read.
   const pool = options.pool ?? createPool(options.threads ?? defaultThreads())
-  const bam = await openBam(source, options.signal)
+  let bam: OpenBam
+  let theOp: AnyOp
+  try {
+    theOp = await loadOp(ref)
+    bam = await openBam(source, options.signal)
+  } catch (e) {
+    if (!options.pool) await pool.destroy()
+    throw e
+  }
   try {
     options.onHeader?.(bam)
     const resolved = typeof opOptions === 'function' ? opOptions(bam.header) : opOptions
@@ -100,6 +114,8 @@ interface InFlight {
 async function pump(bam: OpenBam, op: AnyOp, ctx: OpContext, info: RunInfo, pool: Piscina, chunkBytes: number, options: RunOptions): Promise<unknown> {
   const started = Date.now()
   const maxInFlight = options.maxInFlight ?? 2 * (pool.options.maxThreads ?? defaultThreads()) + 2
+  const recycler = createRecycler(maxInFlight + 2)
+  let redone: ArrayBuffer | undefined
   const send = (desc: ChunkDescriptor, compressed: ArrayBuffer, start: number, carry?: Uint8Array): Promise<ChunkResult> => {
     const task: ChunkTask = {
       run: info, index: desc.index, compressed, blockSizes: desc.blockSizes, isize: desc.isize,
@@ -107,22 +123,40 @@ async function pump(bam: OpenBam, op: AnyOp, ctx: OpContext, info: RunInfo, pool
     }
     return pool.run(task, { transferList: [compressed], signal: options.signal }) as Promise<ChunkResult>
   }
-  const stitcher = new Stitcher(op, ctx, (desc, compressed, carry) => send(desc, compressed, 0, carry))
+  const redo = async (desc: ChunkDescriptor, compressed: ArrayBuffer, carry: Uint8Array): Promise<ChunkResult> => {
+    const result = await send(desc, compressed, 0, carry)
+    redone = result.compressed
+    return result
+  }
+  const stitcher = new Stitcher(op, ctx, redo)
   const queue: InFlight[] = []
   let peakInFlight = 0
+  let held: ArrayBuffer | undefined // the buffer of the chunk the stitcher saw last (it keeps it for error offsets)
   const settle = async (): Promise<void> => {
     const head = queue.shift()!
-    await stitcher.add(head.desc, await head.result)
+    const result = await head.result
+    redone = undefined
+    await stitcher.add(head.desc, result)
+    const now = redone ?? result.compressed
+    if (held && held !== now) recycler.give(held)
+    held = now
     if (op.drain && options.onOutput) await options.onOutput(op.drain(stitcher.partial))
     options.onProgress?.({ bytes: head.desc.cend, totalBytes: bam.source.size, records: stitcher.stats.records, elapsedMs: Date.now() - started })
   }
+  const submit = async (desc: ChunkDescriptor): Promise<void> => {
+    const result = send(desc, desc.compressed, desc.start)
+    result.catch(() => {}) // handled in order by settle()
+    queue.push({ desc, result })
+    peakInFlight = Math.max(peakInFlight, queue.length)
+    while (queue.length >= maxInFlight) await settle()
+  }
   try {
-    for await (const { value: desc } of planChunks(bam, chunkBytes)) {
-      const result = send(desc, desc.compressed, desc.start)
-      result.catch(() => {}) // handled in order by settle()
-      queue.push({ desc, result })
-      peakInFlight = Math.max(peakInFlight, queue.length)
-      while (queue.length >= maxInFlight) await settle()
+    if (options.buffered) {
+      const all: ChunkDescriptor[] = []
+      for await (const { value: desc } of planChunks(bam, chunkBytes)) all.push(desc)
+      for (const desc of all.splice(0)) await submit(desc)
+    } else {
+      for await (const { value: desc } of planChunks(bam, chunkBytes, recycler)) await submit(desc)
     }
     while (queue.length > 0) await settle()
   } finally {
@@ -131,4 +165,36 @@ async function pump(bam: OpenBam, op: AnyOp, ctx: OpContext, info: RunInfo, pool
   const partial = stitcher.end()
   options.onStats?.({ ...stitcher.stats, peakInFlight })
   return partial
+}
+
+/** Granularity of recycled chunk buffers. */
+const BUFFER_ROUNDING = 64 * 1024
+
+/**
+ * A free list of at most `max` chunk buffers that came back from the workers.
+ * `take` hands out one big enough, else allocates one a quarter larger than
+ * the largest asked for so far, so that sizes settle after a few chunks and the
+ * steady state allocates nothing. When full, `give` keeps the larger buffers.
+ */
+function createRecycler(max: number): BufferRecycler {
+  const free: ArrayBuffer[] = []
+  let largest = 0
+  return {
+    take(bytes) {
+      const i = free.findIndex((b) => b.byteLength >= bytes)
+      if (i >= 0) return free.splice(i, 1)[0]!
+      largest = Math.max(largest, Math.ceil((bytes + (bytes >> 2)) / BUFFER_ROUNDING) * BUFFER_ROUNDING)
+      return new ArrayBuffer(largest)
+    },
+    give(buffer) {
+      if (buffer.byteLength === 0) return // detached
+      if (free.length < max) {
+        free.push(buffer)
+        return
+      }
+      let smallest = 0
+      for (let i = 1; i < free.length; i++) if (free[i]!.byteLength < free[smallest]!.byteLength) smallest = i
+      if (free[smallest]!.byteLength < buffer.byteLength) free[smallest] = buffer
+    },
+  }
 }

@@ -1,0 +1,48 @@
+/**
+ * Choosing the default chunk size: whole-process wall time and peak RSS of
+ * `bamstream flagstat --chunk-size S` for a range of S, interleaved, medians.
+ */
+import { fileURLToPath } from 'node:url'
+import { measure } from './measure.js'
+import { fmt, markdownTable, median, medianOrNull } from './stats.js'
+import type { BenchInput } from './inputs.js'
+
+/** Sizes tried, as given to `--chunk-size`. */
+export const CHUNK_SIZES = ['256k', '512k', '1M', '2M', '4M', '8M', '16M']
+
+/** One chunk size's medians. */
+export interface ChunkRow {
+  size: string
+  wallS: number
+  rssMB: number | null
+}
+
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
+
+/**
+ * Measures every size in {@link CHUNK_SIZES}.
+ *
+ * @example
+ * ```ts
+ * const rows = await chunkSizes(base, 2, 3)
+ * ```
+ */
+export async function chunkSizes(input: BenchInput, threads: number, rounds: number, log = (s: string) => process.stderr.write(s)): Promise<ChunkRow[]> {
+  const runs = new Map<string, { s: number; mb: number | null }[]>(CHUNK_SIZES.map((s) => [s, []]))
+  for (let r = 0; r < rounds; r++) {
+    log(`chunk sizes: round ${r + 1}/${rounds}\n`)
+    for (const size of CHUNK_SIZES) {
+      const s = await measure([process.execPath, CLI, 'flagstat', '-@', String(threads), '--chunk-size', size, input.path])
+      runs.get(size)!.push({ s: s.wallS, mb: s.rssMB })
+    }
+  }
+  return CHUNK_SIZES.map((size) => ({ size, wallS: median(runs.get(size)!.map((x) => x.s)), rssMB: medianOrNull(runs.get(size)!.map((x) => x.mb)) }))
+}
+
+/** The table. */
+export function chunkTable(rows: ChunkRow[], input: BenchInput): string {
+  return markdownTable(
+    ['--chunk-size', 'wall s', 'MB/s', 'peak RSS MB'],
+    rows.map((r) => [r.size, fmt(r.wallS), fmt(input.bytes / 1e6 / r.wallS, 0), fmt(r.rssMB, 0)]),
+  )
+}

@@ -1,0 +1,158 @@
+/**
+ * `npm run bench`: generates its inputs on demand (bench/data/, gitignored),
+ * runs the chosen sections and prints one markdown report, also written to
+ * bench/results/ (with the memory chart as SVG).
+ *
+ * Sections: `peers` (whole-process comparison with samtools, sambamba and
+ * @gmod/bam), `inflate-only`, `micro` (tinybench hot paths), `memory`
+ * (streaming vs --buffered on growing inputs), `threads`, `chunk-size`.
+ *
+ * @example
+ * ```sh
+ * npm run bench                                   # peers, inflate-only, micro
+ * npm run bench -- --all                          # everything (needs ~6 GB in bench/data)
+ * npm run bench -- --only memory --sizes 200M,1G,4G --rounds 1
+ * npm run bench -- --input /data/my.bam --only peers --threads 2
+ * ```
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { defaultInflater } from '../src/bgzf/inflate-select.js'
+import { loadFixture, microTable, type MicroRow } from './fixture.js'
+import { inflateSuite } from './inflate.bench.js'
+import { scanSuite } from './scan.bench.js'
+import { walkSuite } from './walk.bench.js'
+import { boundarySuite } from './boundary.bench.js'
+import { opsSuite } from './ops.bench.js'
+import { inflateOnly } from './inflate-only.js'
+import { DATA_DIR, ensureBase, ensureCopies, type BenchInput } from './inputs.js'
+import { hasCommand, measure } from './measure.js'
+import { memoryChart, memoryScaling, memoryTable } from './memory.js'
+import { contenders, ensureIndex, peersTable, runPeers } from './peers.js'
+import { chunkSizes, chunkTable } from './chunk-size.js'
+import { threadScaling, threadTable } from './threads.js'
+import { fmt } from './stats.js'
+import { parseSize } from './generate.js'
+
+const SECTIONS = ['peers', 'inflate-only', 'micro', 'memory', 'threads', 'chunk-size'] as const
+const DEFAULT_SECTIONS = ['peers', 'inflate-only', 'micro']
+const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url))
+
+interface Args { sections: string[]; rounds: number; threads: number; data: string; input?: string; sizes: string[]; out: string }
+
+function parse(argv: string[]): Args {
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      only: { type: 'string' }, all: { type: 'boolean' }, rounds: { type: 'string' }, threads: { type: 'string' },
+      data: { type: 'string' }, input: { type: 'string' }, sizes: { type: 'string' }, out: { type: 'string' },
+    },
+  })
+  const sections = v.all ? [...SECTIONS] : v.only ? v.only.split(',') : DEFAULT_SECTIONS
+  for (const s of sections) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`unknown section ${s} (${SECTIONS.join(', ')})`)
+  return {
+    sections, rounds: Number(v.rounds ?? 5), threads: Number(v.threads ?? os.availableParallelism()),
+    data: v.data ?? DATA_DIR, input: v.input, sizes: (v.sizes ?? '200M,1G,4G').split(','), out: v.out ?? path.join(RESULTS, 'report.md'),
+  }
+}
+
+function versionOf(cmd: string, args: string[]): string {
+  if (!hasCommand(cmd)) return 'not installed'
+  const r = spawnSync(cmd, args, { encoding: 'utf8' })
+  return `${r.stdout}${r.stderr}`.split('\n').find((l) => /\d+\.\d+/.test(l))?.trim() ?? 'unknown version'
+}
+
+function machine(): string {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
+  return [
+    `- machine: ${cpu}, ${os.availableParallelism()} cores available, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.platform()} ${os.release()}`,
+    `- Node ${process.version}; bamstream inflater: ${defaultInflater().name}`,
+    `- peers: ${versionOf('samtools', ['--version'])}; sambamba ${versionOf('sambamba', ['--version'])}; @gmod/bam ${gmodVersion()}`,
+    `- date: ${new Date().toISOString()}; load average at start: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+  ].join('\n') + '\n'
+}
+
+function gmodVersion(): string {
+  try {
+    const pkg = fileURLToPath(new URL('../../node_modules/@gmod/bam/package.json', import.meta.url))
+    return (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { version: string }).version
+  } catch {
+    return 'not installed'
+  }
+}
+
+async function records(input: BenchInput): Promise<number> {
+  const s = await measure([process.execPath, fileURLToPath(new URL('../src/cli/main.js', import.meta.url)), 'count', input.path])
+  return Number(s.stdout.trim())
+}
+
+async function sectionPeers(a: Args, base: BenchInput): Promise<string> {
+  ensureIndex(base.path)
+  const n = await records(base)
+  const results = await runPeers(contenders(base.path, a.threads), a.rounds)
+  return `## Whole-process comparison (${a.threads} threads, median of ${a.rounds} interleaved rounds after a warm-up round)\n\n` +
+    `Input: ${path.basename(base.path)}, ${fmt(base.bytes / 1e6, 1)} MB on disk, ${n} records. MB/s counts compressed bytes on disk. ` +
+    'Ratios are tool ÷ samtools for the same op (below 1: faster or smaller than samtools).\n\n' + peersTable(results, base, n)
+}
+
+async function sectionInflateOnly(a: Args, base: BenchInput): Promise<string> {
+  const r = await inflateOnly(base.path, a.threads)
+  const whole = await measure([process.execPath, fileURLToPath(new URL('../src/cli/main.js', import.meta.url)), 'flagstat', '-@', String(a.threads), base.path])
+  const share = r.wallS / whole.wallS
+  return `## Inflate-only ceiling (${a.threads} threads)\n\n` +
+    `${r.inflater} inflating every chunk of ${path.basename(base.path)} (CRC32 and ISIZE checked, data already in memory, nothing else): ` +
+    `${fmt(r.wallS, 3)} s, ${fmt(r.isize / 1e6 / r.wallS, 0)} MB/s uncompressed. ` +
+    `A whole \`bamstream flagstat -@${a.threads}\` process on the same file: ${fmt(whole.wallS, 3)} s, ${fmt(r.isize / 1e6 / whole.wallS, 0)} MB/s uncompressed = ` +
+    `**${fmt(100 * share, 0)}%** of the inflate-only throughput.\n`
+}
+
+async function sectionMicro(base: BenchInput): Promise<string> {
+  const fx = await loadFixture(base.path)
+  const rows: MicroRow[] = []
+  for (const suite of [scanSuite, inflateSuite, walkSuite, boundarySuite, opsSuite]) rows.push(...(await suite(fx)))
+  return `## Microbenchmarks (tinybench, one thread, one 4 MiB chunk of ${path.basename(base.path)}; MB/s of uncompressed bytes, of file bytes for the scanner)\n\n` + microTable(rows)
+}
+
+async function sectionMemory(a: Args, base: BenchInput): Promise<string> {
+  const inputs: BenchInput[] = []
+  for (const label of a.sizes) {
+    const copies = Math.max(1, Math.round(parseSize(label) / base.bytes))
+    inputs.push(copies === 1 ? base : await ensureCopies(base, copies, label, a.data))
+  }
+  const rows = await memoryScaling(inputs, a.threads, Math.max(1, Math.min(a.rounds, 3)))
+  fs.mkdirSync(RESULTS, { recursive: true })
+  fs.writeFileSync(path.join(RESULTS, 'memory.svg'), memoryChart(rows))
+  return `## Memory scaling: streaming vs --buffered (flagstat -@${a.threads}, peak RSS of the whole process)\n\n` + memoryTable(rows) +
+    '\nChart: bench/results/memory.svg\n'
+}
+
+async function main(): Promise<void> {
+  const a = parse(process.argv.slice(2))
+  const base: BenchInput = a.input ? { label: 'input', path: a.input, bytes: fs.statSync(a.input).size } : ensureBase(a.data)
+  let report = `# bamstream benchmarks\n\n${machine()}\n`
+  const sections: Record<string, () => Promise<string>> = {
+    peers: () => sectionPeers(a, base),
+    'inflate-only': () => sectionInflateOnly(a, base),
+    micro: () => sectionMicro(base),
+    memory: () => sectionMemory(a, base),
+    threads: async () => `## Thread scaling (median of ${a.rounds})\n\n` + threadTable(await threadScaling(base, a.rounds), base),
+    'chunk-size': async () => `## Chunk size (flagstat -@${a.threads}, median of ${a.rounds})\n\n` + chunkTable(await chunkSizes(base, a.threads, a.rounds), base),
+  }
+  for (const s of a.sections) {
+    const text = `${await sections[s]!()}\n`
+    process.stdout.write(`\n${text}`)
+    report += text
+  }
+  fs.mkdirSync(path.dirname(a.out), { recursive: true })
+  fs.writeFileSync(a.out, report)
+  process.stderr.write(`report written to ${a.out}\n`)
+}
+
+main().catch((e: unknown) => {
+  console.error(e)
+  process.exitCode = 1
+})
