@@ -4,7 +4,6 @@
  */
 import { BamError } from '../errors.js'
 import { MAX_BLOCK_ISIZE, blockIsize, blockSize, isEofBlock } from './block.js'
-import { concatBytes } from '../bytes.js'
 
 /** One BGZF block as found by the scanner. */
 export interface Block {
@@ -34,12 +33,22 @@ export interface Block {
  * ```
  */
 export async function* scanBlocks(input: AsyncIterable<Uint8Array>): AsyncGenerator<Block> {
-  let pending: Uint8Array = new Uint8Array(0)
+  let work = new Uint8Array(2 * 1024 * 1024) // reused: the leftover partial block, then the next piece
+  let pending: Uint8Array = work.subarray(0, 0)
   let base = 0 // file offset of pending[0]
   let sawEof = false
   let any = false
   for await (const piece of input) {
-    pending = pending.length === 0 ? piece : concatBytes(pending, piece)
+    const keep = pending.length
+    if (work.length < keep + piece.length) {
+      const bigger = new Uint8Array(Math.max(2 * work.length, keep + piece.length))
+      bigger.set(pending)
+      work = bigger
+    } else {
+      work.copyWithin(0, pending.byteOffset - work.byteOffset, pending.byteOffset - work.byteOffset + keep)
+    }
+    work.set(piece, keep) // pieces may be reused by the source once the next one is asked for
+    pending = work.subarray(0, keep + piece.length)
     let pos = 0
     for (;;) {
       const size = blockSize(pending, pos, base + pos)
@@ -51,7 +60,7 @@ export async function* scanBlocks(input: AsyncIterable<Uint8Array>): AsyncGenera
       pos += size
     }
     base += pos
-    pending = pos === pending.length ? new Uint8Array(0) : pending.subarray(pos)
+    pending = pending.subarray(pos)
   }
   if (pending.length > 0) {
     throw new BamError('ERR_TRUNCATED', `truncated file: the stream ends inside a BGZF block (${pending.length} bytes of it present)`, base)

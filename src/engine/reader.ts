@@ -66,7 +66,8 @@ async function readHeader(source: OpenedSource): Promise<OpenBam> {
     const atEnd = header.byteLength === filled
     return {
       source, header, blocks,
-      first: atEnd ? undefined : { block, start },
+      // copied: the scanner reuses its buffer once resumed
+      first: atEnd ? undefined : { block: { ...block, bytes: block.bytes.slice() }, start },
       recordsCoffset: atEnd ? block.coffset + block.csize : block.coffset,
     }
   }

@@ -52,8 +52,31 @@ async function openFile(path: string): Promise<OpenedSource> {
     if (e instanceof BamError) throw e
     throw new BamError('ERR_SOURCE', `cannot open: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, -1, path)
   }
-  const stream = fs.createReadStream(path, { highWaterMark: READ_BYTES })
-  return { name: path, size, stream: wrapErrors(stream, path), close: () => stream.destroy() }
+  const handle = await fs.promises.open(path, 'r')
+  let closed = false
+  const close = (): void => {
+    if (!closed) handle.close().catch(() => {})
+    closed = true
+  }
+  return { name: path, size, stream: wrapErrors(readInto(handle, close), path), close }
+}
+
+/**
+ * Reads a file into one reused buffer: each piece yielded is valid only until
+ * the next is requested (the scanner copies what it keeps). A fresh 1 MiB buffer
+ * per read is garbage that V8 frees only after up to 64 MiB of it piles up.
+ */
+async function* readInto(handle: fs.promises.FileHandle, close: () => void): AsyncGenerator<Uint8Array> {
+  const buf = new Uint8Array(READ_BYTES)
+  try {
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, 0, buf.length, null)
+      if (bytesRead === 0) return
+      yield buf.subarray(0, bytesRead)
+    }
+  } finally {
+    close()
+  }
 }
 
 async function openHttp(url: string, signal?: AbortSignal): Promise<OpenedSource> {
