@@ -4,7 +4,7 @@
  */
 
 /** Default uncompressed bytes per chunk handed to one worker task (chosen by `bench/chunk-size`). */
-export const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024
+export const DEFAULT_CHUNK_BYTES = 2 * 1024 * 1024
 
 /** Smallest accepted `--chunk-size`: one byte means "one BGZF block per chunk". */
 export const MIN_CHUNK_BYTES = 1

@@ -10,12 +10,17 @@
  */
 import { Command, CommanderError } from 'commander'
 import { BamError } from '../errors.js'
-import { registerDaemonCommands } from './daemon.js'
 import { registerViewCommand } from './view.js'
 import { registerCountCommand, registerFlagstatCommand, registerIdxstatsCommand, registerRunCommand } from './stats.js'
 
-/** Builds the command tree (exported for tests). */
-export function buildProgram(): Command {
+/** Commands whose modules (SQLite, the sensor) load only when they may run: the others start faster. */
+const DAEMON_COMMANDS = ['daemon', 'runs', 'sensor']
+
+/**
+ * Builds the command tree (exported for tests). The daemon's commands are
+ * added when `argv` may need them: for themselves, and for the top-level help.
+ */
+export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
   const program = new Command('bamstream')
     .description('Parallel, streaming BAM engine: reads a BAM once, front to back, on every core, in flat memory.')
     .version('0.1.0')
@@ -26,7 +31,11 @@ export function buildProgram(): Command {
   registerIdxstatsCommand(program)
   registerViewCommand(program)
   registerRunCommand(program)
-  registerDaemonCommands(program)
+  const first = argv[2]
+  if (first === undefined || first.startsWith('-') || first === 'help' || DAEMON_COMMANDS.includes(first)) {
+    const { registerDaemonCommands } = await import('./daemon.js')
+    registerDaemonCommands(program)
+  }
   return program
 }
 
@@ -39,7 +48,7 @@ export function reportError(command: string, e: unknown): void {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const program = buildProgram()
+  const program = await buildProgram(argv)
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0) // the reader went away (`| head`): stop quietly
     reportError(program.args[0] ?? '', new BamError('ERR_OUTPUT', `cannot write standard output: ${e.message}`))

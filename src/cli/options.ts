@@ -49,7 +49,7 @@ export function parseThreads(text: string): number {
 export function addEngineOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('-@, --threads <n>', 'worker threads').argParser(parseThreads).default(defaultThreads(), 'all cores'))
-    .addOption(new Option('--chunk-size <bytes>', 'uncompressed bytes per parallel chunk (k, M, G suffixes)').argParser(parseSize).default(DEFAULT_CHUNK_BYTES, '4M'))
+    .addOption(new Option('--chunk-size <bytes>', 'uncompressed bytes per parallel chunk (k, M, G suffixes)').argParser(parseSize).default(DEFAULT_CHUNK_BYTES, '2M'))
     .addOption(new Option('--buffered', 'read every chunk into memory before processing any (the "assets" way; for memory comparisons only)'))
 }
 

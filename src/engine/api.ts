@@ -56,7 +56,7 @@ export function idxstats(source: Source, options: RunOptions = {}): Promise<Idxs
 
 /** Options of {@link chunks}. */
 export interface ChunksOptions {
-  /** Uncompressed bytes per chunk. Default 4 MiB. */
+  /** Uncompressed bytes per chunk. Default 2 MiB. */
   chunkBytes?: number
   /** Aborts reading. */
   signal?: AbortSignal

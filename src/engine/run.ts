@@ -34,7 +34,7 @@ export interface Progress {
 export interface RunOptions {
   /** Worker threads (`-@`). Default: the machine's cores. Ignored when `pool` is given. */
   threads?: number
-  /** Uncompressed bytes per chunk (`--chunk-size`). Default 4 MiB. */
+  /** Uncompressed bytes per chunk (`--chunk-size`). Default 2 MiB (chosen by `bench/chunk-size`). */
   chunkBytes?: number
   /** Most chunks between scanner and stitcher. Default 2 × threads + 2. */
   maxInFlight?: number
