@@ -20,10 +20,9 @@ export function progressBar(stream: NodeJS.WriteStream): ((p: Progress) => void)
   let last = 0
   return (p) => {
     const now = Date.now()
-    if (now - last < REDRAW_MS && p.bytes !== p.totalBytes) return
+    if (now - last < REDRAW_MS && !p.done) return
     last = now
-    stream.write(`\r${describeProgress(p, stream.columns ?? 80)}\x1b[K`)
-    if (p.bytes === p.totalBytes) stream.write('\n')
+    stream.write(`\r${describeProgress(p, stream.columns ?? 80)}\x1b[K${p.done ? '\n' : ''}`)
   }
 }
 

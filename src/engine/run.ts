@@ -28,6 +28,8 @@ export interface Progress {
   records: number
   /** Milliseconds since the run started. */
   elapsedMs: number
+  /** True on the last report, once every record has been processed. */
+  done?: boolean
 }
 
 /** Options common to every run. */
@@ -131,6 +133,7 @@ async function pump(bam: OpenBam, op: AnyOp, ctx: OpContext, info: RunInfo, pool
   const stitcher = new Stitcher(op, ctx, redo)
   const queue: InFlight[] = []
   let peakInFlight = 0
+  let lastBytes = bam.recordsCoffset
   let held: ArrayBuffer | undefined // the buffer of the chunk the stitcher saw last (it keeps it for error offsets)
   const settle = async (): Promise<void> => {
     const head = queue.shift()!
@@ -141,6 +144,7 @@ async function pump(bam: OpenBam, op: AnyOp, ctx: OpContext, info: RunInfo, pool
     if (held && held !== now) recycler.give(held)
     held = now
     if (op.drain && options.onOutput) await options.onOutput(op.drain(stitcher.partial))
+    lastBytes = head.desc.cend
     options.onProgress?.({ bytes: head.desc.cend, totalBytes: bam.source.size, records: stitcher.stats.records, elapsedMs: Date.now() - started })
   }
   const submit = async (desc: ChunkDescriptor): Promise<void> => {
@@ -163,6 +167,7 @@ async function pump(bam: OpenBam, op: AnyOp, ctx: OpContext, info: RunInfo, pool
     for (const q of queue) q.result.catch(() => {})
   }
   const partial = stitcher.end()
+  options.onProgress?.({ bytes: bam.source.size ?? lastBytes, totalBytes: bam.source.size, records: stitcher.stats.records, elapsedMs: Date.now() - started, done: true })
   options.onStats?.({ ...stitcher.stats, peakInFlight })
   return partial
 }

@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { spawnSync, spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { corpusBam, expected } from '../helpers/corpus.js'
+import { corpusBam, expected, hasCommand } from '../helpers/corpus.js'
 
 // The built command, as a user runs it (`npm test` builds dist/ first).
 const MAIN = path.resolve(import.meta.dirname, '../../dist/src/cli/main.js')
@@ -23,6 +23,14 @@ describe('bamstream flagstat / count / idxstats', () => {
     expect(r.status).toBe(0)
     expect(r.stdout).toBe(expected('htslib_test_ce_1000', 'flagstat.txt'))
     expect(r.stderr).toBe('')
+  })
+
+  it.runIf(hasCommand('script'))('draws a progress bar (bytes, MB/s, records/s, ETA) when stderr is a terminal', () => {
+    // `script` runs the command on a pseudo-terminal and copies what it draws
+    const r = spawnSync('script', ['-qec', `"${process.execPath}" "${MAIN}" flagstat --chunk-size 1 "${corpusBam('htslib_test_ce_large_seq')}"`, '/dev/null'], { encoding: 'utf8' })
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/\[#+\] 100\.0% .* MB\/s .* rec\/s {2}ETA 0s/)
+    expect(r.stdout).toContain('in total (QC-passed reads + QC-failed reads)')
   })
 
   it('flagstat --json and -O json print samtools JSON', () => {
