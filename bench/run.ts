@@ -38,6 +38,18 @@ import { threadScaling, threadTable } from './threads.js'
 import { fmt } from './stats.js'
 import { parseSize } from './generate.js'
 
+const USAGE = `usage: npm run bench -- [options]
+  --only a,b      sections to run: peers, inflate-only, micro, memory, threads, chunk-size
+                  (default: peers, inflate-only, micro)
+  --all           every section (memory needs ~6 GB in bench/data)
+  --rounds N      whole-process rounds per contender; medians are reported (default 5)
+  --threads N     threads for bamstream and its peers (default: all cores)
+  --input FILE    benchmark this BAM instead of the generated 200 MB one
+  --sizes LIST    memory-scaling input sizes (default 200M,1G,4G)
+  --data DIR      where generated inputs live (default bench/data)
+  --out FILE      report path (default bench/results/report.md)
+`
+
 const SECTIONS = ['peers', 'inflate-only', 'micro', 'memory', 'threads', 'chunk-size'] as const
 const DEFAULT_SECTIONS = ['peers', 'inflate-only', 'micro']
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url))
@@ -50,8 +62,13 @@ function parse(argv: string[]): Args {
     options: {
       only: { type: 'string' }, all: { type: 'boolean' }, rounds: { type: 'string' }, threads: { type: 'string' },
       data: { type: 'string' }, input: { type: 'string' }, sizes: { type: 'string' }, out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   })
+  if (v.help) {
+    process.stdout.write(USAGE)
+    process.exit(0)
+  }
   const sections = v.all ? [...SECTIONS] : v.only ? v.only.split(',') : DEFAULT_SECTIONS
   for (const s of sections) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`unknown section ${s} (${SECTIONS.join(', ')})`)
   return {
