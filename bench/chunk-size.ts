@@ -2,8 +2,7 @@
  * Choosing the default chunk size: whole-process wall time and peak RSS of
  * `bamstream flagstat --chunk-size S` for a range of S, interleaved, medians.
  */
-import { fileURLToPath } from 'node:url'
-import { measure } from './measure.js'
+import { measure, bamstreamArgv } from './measure.js'
 import { fmt, markdownTable, median, medianOrNull } from './stats.js'
 import type { BenchInput } from './inputs.js'
 
@@ -17,7 +16,6 @@ export interface ChunkRow {
   rssMB: number | null
 }
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
 
 /**
  * Measures every size in {@link CHUNK_SIZES}.
@@ -32,7 +30,7 @@ export async function chunkSizes(input: BenchInput, threads: number, rounds: num
   for (let r = 0; r < rounds; r++) {
     log(`chunk sizes: round ${r + 1}/${rounds}\n`)
     for (const size of CHUNK_SIZES) {
-      const s = await measure([process.execPath, CLI, 'flagstat', '-@', String(threads), '--chunk-size', size, input.path])
+      const s = await measure([...bamstreamArgv(), 'flagstat', '-@', String(threads), '--chunk-size', size, input.path])
       runs.get(size)!.push({ s: s.wallS, mb: s.rssMB })
     }
   }

@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 /** One run of a command. */
 export interface Sample {
@@ -88,4 +89,22 @@ function readUsage(file: string): { cpuS: number | null; rssMB: number | null } 
 /** True if `cmd` is on PATH. */
 export function hasCommand(cmd: string): boolean {
   return (process.env.PATH ?? '').split(path.delimiter).some((d) => d && fs.existsSync(path.join(d, cmd)))
+}
+
+/** The built CLI. */
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
+
+/**
+ * The command line that runs `bamstream` as its bin does: node with the V8
+ * flags of the CLI's `#!/usr/bin/env -S node …` line, then the CLI.
+ *
+ * @example
+ * ```ts
+ * await measure([...bamstreamArgv(), 'flagstat', '-@', '2', file])
+ * ```
+ */
+export function bamstreamArgv(): string[] {
+  const shebang = fs.readFileSync(CLI, 'utf8').split('\n', 1)[0]!
+  const flags = shebang.replace(/^#!\S*env\s+(-S\s+)?node\s*/, '').split(/\s+/).filter(Boolean)
+  return [process.execPath, ...flags, CLI]
 }

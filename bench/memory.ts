@@ -4,8 +4,7 @@
  * `--buffered` (every chunk read before any is processed: the seed's "assets"
  * way, O(total chunks)). Writes a markdown table and an SVG chart.
  */
-import { fileURLToPath } from 'node:url'
-import { measure } from './measure.js'
+import { measure, bamstreamArgv } from './measure.js'
 import { lineChart } from './plot.js'
 import { fmt, humanBytes, markdownTable, median, medianOrNull } from './stats.js'
 import type { BenchInput } from './inputs.js'
@@ -19,7 +18,6 @@ export interface MemoryRow {
   bufferedS: number
 }
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
 
 /**
  * Measures each input `rounds` times in both modes (medians).
@@ -36,7 +34,7 @@ export async function memoryScaling(inputs: BenchInput[], threads: number, round
     for (let r = 0; r < rounds; r++) {
       for (const mode of ['streaming', 'buffered'] as const) {
         log(`memory: ${input.label} ${mode} ${r + 1}/${rounds}\n`)
-        const argv = [process.execPath, CLI, 'flagstat', '-@', String(threads), ...(mode === 'buffered' ? ['--buffered'] : []), input.path]
+        const argv = [...bamstreamArgv(), 'flagstat', '-@', String(threads), ...(mode === 'buffered' ? ['--buffered'] : []), input.path]
         const s = await measure(argv)
         if (s.code !== 0) throw new Error(`${argv.join(' ')} exited with ${s.code}`)
         runs[mode].push({ s: s.wallS, mb: s.rssMB })

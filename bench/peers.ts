@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
-import { hasCommand, measure, type Sample } from './measure.js'
+import { hasCommand, measure, type Sample, bamstreamArgv } from './measure.js'
 import { fmt, markdownTable, median, medianOrNull, ratio } from './stats.js'
 import type { BenchInput } from './inputs.js'
 
@@ -32,7 +32,6 @@ export interface Result extends Contender {
   outputOk?: boolean
 }
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
 const GMOD = fileURLToPath(new URL('./gmod-stream.js', import.meta.url))
 
 function gmodInstalled(): boolean {
@@ -60,12 +59,12 @@ export function contenders(file: string, threads: number): Contender[] {
   const gmod = gmodInstalled() ? undefined : '@gmod/bam not installed'
   const bai = fs.existsSync(`${file}.bai`) ? undefined : 'no .bai index (needs samtools index)'
   return [
-    { op: 'flagstat', tool: `bamstream -@${n}`, argv: [node, CLI, 'flagstat', '-@', n, file], checkOutput: true },
+    { op: 'flagstat', tool: `bamstream -@${n}`, argv: [...bamstreamArgv(), 'flagstat', '-@', n, file], checkOutput: true },
     { op: 'flagstat', tool: `samtools -@${n}`, argv: ['samtools', 'flagstat', '-@', n, file], skipped: samtools },
     { op: 'flagstat', tool: `sambamba -t ${n}`, argv: ['sambamba', 'flagstat', '-t', n, file], skipped: sambamba },
     { op: 'flagstat', tool: '@gmod/bam stream (1 thread)', argv: [node, GMOD, file], skipped: gmod },
     { op: 'flagstat', tool: '@gmod/bam region API (1 thread)', argv: [node, GMOD, '--regions', file], skipped: gmod ?? bai },
-    { op: 'count', tool: `bamstream -@${n}`, argv: [node, CLI, 'count', '-@', n, file], checkOutput: true },
+    { op: 'count', tool: `bamstream -@${n}`, argv: [...bamstreamArgv(), 'count', '-@', n, file], checkOutput: true },
     { op: 'count', tool: `samtools view -c -@${n}`, argv: ['samtools', 'view', '-c', '-@', n, file], skipped: samtools },
     { op: 'count', tool: `sambamba view -c -t ${n}`, argv: ['sambamba', 'view', '-c', '-t', n, file], skipped: sambamba },
     { op: 'count', tool: '@gmod/bam stream (1 thread)', argv: [node, GMOD, '--count', file], skipped: gmod },

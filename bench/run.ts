@@ -30,7 +30,7 @@ import { boundarySuite } from './boundary.bench.js'
 import { opsSuite } from './ops.bench.js'
 import { inflateOnly } from './inflate-only.js'
 import { DATA_DIR, ensureBase, ensureCopies, type BenchInput } from './inputs.js'
-import { hasCommand, measure } from './measure.js'
+import { bamstreamArgv, hasCommand, measure } from './measure.js'
 import { memoryChart, memoryScaling, memoryTable } from './memory.js'
 import { contenders, ensureIndex, peersTable, runPeers } from './peers.js'
 import { chunkSizes, chunkTable } from './chunk-size.js'
@@ -103,7 +103,7 @@ function gmodVersion(): string {
 }
 
 async function records(input: BenchInput): Promise<number> {
-  const s = await measure([process.execPath, fileURLToPath(new URL('../src/cli/main.js', import.meta.url)), 'count', input.path])
+  const s = await measure([...bamstreamArgv(), 'count', input.path])
   return Number(s.stdout.trim())
 }
 
@@ -118,7 +118,7 @@ async function sectionPeers(a: Args, base: BenchInput): Promise<string> {
 
 async function sectionInflateOnly(a: Args, base: BenchInput): Promise<string> {
   const r = await inflateOnly(base.path, a.threads)
-  const whole = await measure([process.execPath, fileURLToPath(new URL('../src/cli/main.js', import.meta.url)), 'flagstat', '-@', String(a.threads), base.path])
+  const whole = await measure([...bamstreamArgv(), 'flagstat', '-@', String(a.threads), base.path])
   const share = r.wallS / whole.wallS
   return `## Inflate-only ceiling (${a.threads} threads)\n\n` +
     `${r.inflater} inflating every chunk of ${path.basename(base.path)} (CRC32 and ISIZE checked, data already in memory, nothing else): ` +

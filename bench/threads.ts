@@ -3,8 +3,7 @@
  * `samtools flagstat -@t` when installed) for t = 1 … the machine's cores.
  */
 import os from 'node:os'
-import { fileURLToPath } from 'node:url'
-import { hasCommand, measure } from './measure.js'
+import { hasCommand, measure, bamstreamArgv } from './measure.js'
 import { fmt, markdownTable, median, ratio } from './stats.js'
 import type { BenchInput } from './inputs.js'
 
@@ -15,7 +14,6 @@ export interface ThreadRow {
   samtoolsS: number | null
 }
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
 
 /**
  * Measures t = 1 … `maxThreads` (default: available parallelism), interleaved, medians of `rounds`.
@@ -33,7 +31,7 @@ export async function threadScaling(input: BenchInput, rounds: number, maxThread
   for (let r = 0; r < rounds; r++) {
     for (const t of counts) {
       log(`threads: ${t} (${r + 1}/${rounds})\n`)
-      add(`b${t}`, (await measure([process.execPath, CLI, 'flagstat', '-@', String(t), input.path])).wallS)
+      add(`b${t}`, (await measure([...bamstreamArgv(), 'flagstat', '-@', String(t), input.path])).wallS)
       if (withSamtools) add(`s${t}`, (await measure(['samtools', 'flagstat', '-@', String(t), input.path])).wallS)
     }
   }

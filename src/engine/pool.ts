@@ -6,12 +6,13 @@ import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Piscina } from 'piscina'
 
-/** The compiled worker entry. Under a TypeScript test runner, the built copy in dist/ is used. */
+/**
+ * The worker entry piscina loads: `workers/entry.cjs` at the package root, a
+ * CommonJS shim that imports the compiled worker (dist/workers/chunk.js).
+ */
 export function workerFilename(): string {
-  const here = fileURLToPath(import.meta.url)
-  const compiled = fileURLToPath(new URL('../../workers/chunk.js', import.meta.url))
-  if (!here.endsWith('.ts') && fs.existsSync(compiled)) return compiled
-  return fileURLToPath(new URL('../../dist/workers/chunk.js', import.meta.url))
+  const fromDist = fileURLToPath(new URL('../../../workers/entry.cjs', import.meta.url)) // dist/src/engine/pool.js
+  return fs.existsSync(fromDist) ? fromDist : fileURLToPath(new URL('../../workers/entry.cjs', import.meta.url)) // src/engine/pool.ts
 }
 
 /** Default worker count: every core the process may use. */
@@ -38,9 +39,5 @@ export function createPool(threads = defaultThreads()): Piscina {
     maxThreads: n,
     idleTimeout: 60_000,
     concurrentTasksPerWorker: 1,
-    // piscina loads the entry with require() first; Node 20's require(esm) of an
-    // ES module worker intermittently aborts the process (ModuleWrap assertion).
-    // Without it, require() throws ERR_REQUIRE_ESM and piscina falls back to import().
-    execArgv: [...process.execArgv, '--no-experimental-require-module'],
   })
 }

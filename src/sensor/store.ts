@@ -15,17 +15,8 @@ import { migrate, toAttempt, toRun, type Attempt, type Run, type RunRow, type Ru
 /** File name of the database inside the state directory. */
 export const DB_FILE = 'runs.sqlite'
 
-/** A run to create. */
-export interface RunRequest {
-  sensor: string
-  runKey: string
-  source: string
-  size: number | null
-  op: string
-  options: Record<string, unknown>
-  outBase: string
-  maxAttempts: number
-}
+/** A run to create: the stored run's identity and what to run. */
+export type RunRequest = Pick<Run, 'sensor' | 'runKey' | 'source' | 'size' | 'op' | 'options' | 'outBase' | 'maxAttempts'>
 
 /** Filter of {@link RunStore.list}. */
 export interface RunFilter {
