@@ -62,12 +62,31 @@ export default async function chunkWorker(task: ChunkTask): Promise<unknown> {
 
 function transferables(r: ChunkResult): ArrayBuffer[] {
   const list: ArrayBuffer[] = []
-  for (const b of [r.head, r.tail]) if (ownsBuffer(b)) list.push(b.buffer as ArrayBuffer)
+  const add = (b: unknown): void => {
+    if (ArrayBuffer.isView(b) && ownsBuffer(b) && !list.includes(b.buffer as ArrayBuffer)) list.push(b.buffer as ArrayBuffer)
+  }
+  add(r.head)
+  add(r.tail)
+  partialBuffers(r.partial, add)
   if (r.compressed.byteLength > 0 && !list.includes(r.compressed)) list.push(r.compressed)
   return list
 }
 
+/**
+ * The typed arrays of a partial, one level deep: the partial itself (flagstat),
+ * its fields, and arrays in its fields (view's and records' output parts).
+ * Output can be larger than the input chunk: it must move, not be copied.
+ */
+function partialBuffers(partial: unknown, add: (b: unknown) => void): void {
+  if (partial === null || typeof partial !== 'object') return
+  if (ArrayBuffer.isView(partial)) return add(partial)
+  for (const value of Object.values(partial)) {
+    if (Array.isArray(value)) value.forEach(add)
+    else add(value)
+  }
+}
+
 /** Only a view that owns its whole buffer may be moved (moving detaches the whole ArrayBuffer). */
-function ownsBuffer(b: Uint8Array): boolean {
+function ownsBuffer(b: ArrayBufferView): boolean {
   return b.byteLength > 0 && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && !(b.buffer instanceof SharedArrayBuffer)
 }

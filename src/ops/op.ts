@@ -18,7 +18,10 @@ export interface OpContext<O = Record<string, unknown>> {
 
 /**
  * An op. `P` (the partial) must survive structured cloning: plain objects,
- * arrays, numbers, strings and typed arrays.
+ * arrays, numbers, strings and typed arrays. Typed arrays that own their whole
+ * buffer — the partial itself, its fields, or arrays in its fields — are
+ * *moved* to the main thread, not copied: a worker must not keep using them
+ * after `seal` (build a fresh partial in `init`).
  *
  * @example
  * ```ts
