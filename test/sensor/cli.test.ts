@@ -6,28 +6,15 @@ import fs from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
-import { afterEach, beforeAll, describe, expect, it, afterAll } from 'vitest'
-import { CE_1000, CliProcess, FIXTURES, SLOW_OP, allRuns, corruptCopy, daemonArgs, requireBuild, runCli, stopDaemon, tempDir, waitFor, removeTempDirs } from './helpers.js'
+import { beforeAll, describe, expect, it, afterAll } from 'vitest'
+import { CE_1000, FIXTURES, SLOW_OP, allRuns, corruptCopy, daemonArgs, requireBuild, runCli, stopDaemon, waitFor, removeTempDirs, daemonDirs, useDaemons, type DaemonDirs } from './helpers.js'
 
 afterAll(removeTempDirs)
 
-const started: CliProcess[] = []
-function daemon(args: string[]): CliProcess {
-  const p = new CliProcess(args)
-  started.push(p)
-  return p
-}
-afterEach(() => {
-  for (const p of started.splice(0)) p.kill('SIGKILL')
-})
+const daemon = useDaemons()
 beforeAll(requireBuild)
 
-function dirs(): { root: string; watch: string; out: string; state: string } {
-  const root = tempDir('bamstream-cli-')
-  const d = { root, watch: path.join(root, 'in'), out: path.join(root, 'out'), state: path.join(root, 'state') }
-  fs.mkdirSync(d.watch)
-  return d
-}
+const dirs = (): DaemonDirs => daemonDirs('bamstream-cli-')
 
 describe.sequential('bamstream runs / sensor preview', () => {
   it('previews without launching or storing anything, lists and shows runs, and refuses a second daemon', async () => {

@@ -4,34 +4,19 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { afterEach, beforeAll, describe, expect, it, afterAll } from 'vitest'
+import { beforeAll, describe, expect, it, afterAll } from 'vitest'
 import {
-  CE_1000, CliProcess, FIXTURES, SLOW_OP, allRuns, copySlowly, corruptCopy, daemonArgs, listFiles, readStore, requireBuild,
-  sleep, stopDaemon, tempDir, truncatedCopy, waitFor, removeTempDirs } from './helpers.js'
+  CE_1000, FIXTURES, SLOW_OP, allRuns, copySlowly, corruptCopy, daemonArgs, listFiles, readStore, requireBuild,
+  sleep, stopDaemon, truncatedCopy, waitFor, removeTempDirs, daemonDirs, useDaemons, type DaemonDirs } from './helpers.js'
 
 afterAll(removeTempDirs)
 
 const SMALL = ['htslib_samples_sample', 'htslib_test_xx_pair', 'htslib_test_ce_5', 'htslib_test_c1_pad1', 'htslib_test_ce_supp', 'htslib_test_range']
-const started: CliProcess[] = []
-
-function daemon(args: string[]): CliProcess {
-  const p = new CliProcess(args)
-  started.push(p)
-  return p
-}
-
-afterEach(() => {
-  for (const p of started.splice(0)) p.kill('SIGKILL')
-})
+const daemon = useDaemons()
 
 beforeAll(requireBuild)
 
-function dirs(): { root: string; watch: string; out: string; state: string } {
-  const root = tempDir('bamstream-daemon-')
-  const d = { root, watch: path.join(root, 'in'), out: path.join(root, 'out'), state: path.join(root, 'state') }
-  fs.mkdirSync(d.watch)
-  return d
-}
+const dirs = (): DaemonDirs => daemonDirs('bamstream-daemon-')
 
 const expected = (name: string, ext: string): string => fs.readFileSync(path.join(FIXTURES, `${name}${ext}`), 'utf8')
 const temps = (dir: string): string[] => listFiles(dir).filter((f) => f.includes('.bamstream-tmp-'))

@@ -8,6 +8,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { afterEach } from 'vitest'
 import { RunStore } from '../../src/sensor/store.js'
 import type { Attempt, Run } from '../../src/sensor/schema.js'
 
@@ -172,4 +173,31 @@ export async function runCli(args: string[], cwd = ROOT): Promise<{ code: number
 export async function stopDaemon(p: CliProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   p.kill('SIGTERM')
   return p.exited
+}
+
+/** A test's daemon folders: files are copied into `watch`; results go to `out`; runs.sqlite lives in `state`. */
+export interface DaemonDirs { root: string; watch: string; out: string; state: string }
+
+/** Makes a fresh set of daemon folders under a temporary root. */
+export function daemonDirs(prefix: string): DaemonDirs {
+  const root = tempDir(prefix)
+  const d = { root, watch: path.join(root, 'in'), out: path.join(root, 'out'), state: path.join(root, 'state') }
+  fs.mkdirSync(d.watch)
+  return d
+}
+
+/**
+ * Returns a function starting `bamstream` processes that are all killed
+ * (SIGKILL) after each test of the calling file.
+ */
+export function useDaemons(): (args: string[]) => CliProcess {
+  const started: CliProcess[] = []
+  afterEach(() => {
+    for (const p of started.splice(0)) p.kill('SIGKILL')
+  })
+  return (args) => {
+    const p = new CliProcess(args)
+    started.push(p)
+    return p
+  }
 }
