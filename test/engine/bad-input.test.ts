@@ -1,11 +1,10 @@
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import zlib from 'node:zlib'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Piscina } from 'piscina'
 import { count } from '../../src/engine/api.js'
-import { createPool } from '../../src/engine/pool.js'
+import { usePoolAndDir } from '../helpers/setup.js'
 import { bgzfCompress, compressBlock } from '../../src/bgzf/writer.js'
 import { EOF_BLOCK } from '../../src/bgzf/block.js'
 import { BamError } from '../../src/errors.js'
@@ -17,14 +16,7 @@ let dir: string
 const SAMPLE = corpusBam('htslib_test_ce_1000')
 const bytes = fs.readFileSync(SAMPLE)
 
-beforeAll(() => {
-  pool = createPool(2)
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bamstream-bad-'))
-})
-afterAll(async () => {
-  await pool.destroy()
-  fs.rmSync(dir, { recursive: true, force: true })
-})
+usePoolAndDir('bad', (p, d) => { pool = p; dir = d })
 
 function write(name: string, data: Uint8Array): string {
   const file = path.join(dir, name)

@@ -1,11 +1,10 @@
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { execFileSync } from 'node:child_process'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Piscina } from 'piscina'
 import { count, flagstat, idxstats } from '../../src/engine/api.js'
-import { createPool } from '../../src/engine/pool.js'
+import { usePoolAndDir } from '../helpers/setup.js'
 import { writeSyntheticBam } from '../../src/bam/synthetic.js'
 import { formatFlagstat, formatFlagstatJson } from '../../src/ops/flagstat.js'
 import { formatIdxstats } from '../../src/ops/idxstats.js'
@@ -22,14 +21,7 @@ const SHAPES = [
 
 let pool: Piscina
 let dir: string
-beforeAll(() => {
-  pool = createPool(2)
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bamstream-live-'))
-})
-afterAll(async () => {
-  await pool.destroy()
-  fs.rmSync(dir, { recursive: true, force: true })
-})
+usePoolAndDir('live', (p, d) => { pool = p; dir = d })
 
 const samtools = (args: string[]): string => execFileSync('samtools', args, { encoding: 'latin1', maxBuffer: 1 << 28 })
 

@@ -1,12 +1,11 @@
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { execFileSync } from 'node:child_process'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Piscina } from 'piscina'
 import { count, flagstat } from '../../src/engine/api.js'
 import { run } from '../../src/engine/run.js'
-import { createPool } from '../../src/engine/pool.js'
+import { usePoolAndDir } from '../helpers/setup.js'
 import type { StitchStats } from '../../src/engine/stitcher.js'
 import { encodeHeader, encodeRecord, type RecordSpec } from '../../src/bam/encoder.js'
 import { BgzfWriter } from '../../src/bgzf/writer.js'
@@ -17,14 +16,7 @@ import { hasCommand } from '../helpers/corpus.js'
 // blocks, a BAM with no records, and zero-length BGZF blocks between records.
 let pool: Piscina
 let dir: string
-beforeAll(() => {
-  pool = createPool(2)
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bamstream-shapes-'))
-})
-afterAll(async () => {
-  await pool.destroy()
-  fs.rmSync(dir, { recursive: true, force: true })
-})
+usePoolAndDir('shapes', (p, d) => { pool = p; dir = d })
 
 const REFS = [{ name: 'chr1', length: 10_000_000 }, { name: 'chr2', length: 5_000_000 }]
 

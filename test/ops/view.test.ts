@@ -1,11 +1,10 @@
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { execFileSync } from 'node:child_process'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Piscina } from 'piscina'
 import { count, flagstat } from '../../src/engine/api.js'
-import { createPool } from '../../src/engine/pool.js'
+import { usePoolAndDir } from '../helpers/setup.js'
 import { view } from '../../src/engine/view.js'
 import { writeSyntheticBam } from '../../src/bam/synthetic.js'
 import { formatFlagstat } from '../../src/ops/flagstat.js'
@@ -14,14 +13,7 @@ import { corpusBam, corpusNames, expected, hasCommand } from '../helpers/corpus.
 
 let pool: Piscina
 let dir: string
-beforeAll(() => {
-  pool = createPool(2)
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bamstream-view-'))
-})
-afterAll(async () => {
-  await pool.destroy()
-  fs.rmSync(dir, { recursive: true, force: true })
-})
+usePoolAndDir('view', (p, d) => { pool = p; dir = d })
 
 async function sam(file: string, options: Parameters<typeof view>[1] extends infer O ? Omit<O, 'output'> : never): Promise<string> {
   const out = new Collector()
