@@ -11,6 +11,11 @@ const BAI_MAGIC = [0x42, 0x41, 0x49, 0x01] as const
 const N_REF_OFFSET = 4
 /** The pseudo-bin holding per-reference metadata, §5.2 */
 const PSEUDO_BIN = 37450
+/** bin: uint32, then n_chunk: int32, §5.2 */
+const BIN_BYTES = 4
+/** A chunk: chunk_beg then chunk_end, each a uint64 virtual offset, §5.2 */
+const VOFFSET_BYTES = 8
+const CHUNK_BYTES = 2 * VOFFSET_BYTES
 /** Linear index window: 16 kbp, §5.2 */
 const LINEAR_SHIFT = 14
 
@@ -64,19 +69,19 @@ function readRef(view: DataView, c: { p: number }, need: (n: number) => void): R
   for (let b = 0; b < nBin; b++) {
     need(8)
     const bin = view.getUint32(c.p, true)
-    const nChunk = view.getInt32(c.p + 4, true)
-    c.p += 8
-    need(16 * nChunk)
+    const nChunk = view.getInt32(c.p + BIN_BYTES, true)
+    c.p += BIN_BYTES + 4
+    need(CHUNK_BYTES * nChunk)
     const chunks: VirtualChunk[] = []
-    for (let k = 0; k < nChunk; k++, c.p += 16) chunks.push({ beg: voffset(view, c.p), end: voffset(view, c.p + 8) })
+    for (let k = 0; k < nChunk; k++, c.p += CHUNK_BYTES) chunks.push({ beg: voffset(view, c.p), end: voffset(view, c.p + VOFFSET_BYTES) })
     bins.set(bin, chunks)
   }
   need(4)
   const nIntv = view.getInt32(c.p, true)
   c.p += 4
-  need(8 * nIntv)
+  need(VOFFSET_BYTES * nIntv)
   const linear: number[] = []
-  for (let i = 0; i < nIntv; i++, c.p += 8) linear.push(voffset(view, c.p))
+  for (let i = 0; i < nIntv; i++, c.p += VOFFSET_BYTES) linear.push(voffset(view, c.p))
   return { bins, linear }
 }
 
