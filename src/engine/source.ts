@@ -38,7 +38,7 @@ export async function openSource(source: Source, signal?: AbortSignal): Promise<
   }
   const name = source.toString()
   if (/^https?:\/\//i.test(name)) return openHttp(name, signal)
-  if (name === '-') return { name: '-', stream: process.stdin, close: () => process.stdin.pause() }
+  if (name === '-') return openStdin()
   return openFile(name)
 }
 
@@ -58,19 +58,52 @@ async function openFile(path: string): Promise<OpenedSource> {
     if (!closed) handle.close().catch(() => {})
     closed = true
   }
-  return { name: path, size, stream: wrapErrors(readInto(handle, close), path), close }
+  const read = (buf: Uint8Array): Promise<number> => handle.read(buf, 0, buf.length, null).then((r) => r.bytesRead)
+  return { name: path, size, stream: wrapErrors(readInto(read, close), path), close }
+}
+
+/** stdin: read from fd 0 into one reused buffer (like a file); its size is known when it is a file. */
+function openStdin(): OpenedSource {
+  let size: number | undefined
+  try {
+    const stat = fs.fstatSync(STDIN_FD)
+    if (stat.isFile()) size = stat.size
+  } catch {
+    size = undefined
+  }
+  const read = (buf: Uint8Array): Promise<number> => readFd(STDIN_FD, buf)
+  return { name: '-', size, stream: wrapErrors(readInto(read, () => {}), '-'), close: () => {} }
+}
+
+/** File descriptor of standard input. */
+const STDIN_FD = 0
+/** Wait before retrying a read of a non-blocking descriptor that had no data. */
+const EAGAIN_RETRY_MS = 2
+
+/** One read from a descriptor, waiting out EAGAIN (a non-blocking pipe with nothing yet). */
+function readFd(fd: number, buf: Uint8Array): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const attempt = (): void => {
+      fs.read(fd, buf, 0, buf.length, null, (e, n) => {
+        if (e && (e as NodeJS.ErrnoException).code === 'EAGAIN') setTimeout(attempt, EAGAIN_RETRY_MS)
+        else if (e) reject(e)
+        else resolve(n)
+      })
+    }
+    attempt()
+  })
 }
 
 /**
- * Reads a file into one reused buffer: each piece yielded is valid only until
+ * Reads a file (or stdin) into one reused buffer: each piece yielded is valid only until
  * the next is requested (the scanner copies what it keeps). A fresh 1 MiB buffer
  * per read is garbage that V8 frees only after up to 64 MiB of it piles up.
  */
-async function* readInto(handle: fs.promises.FileHandle, close: () => void): AsyncGenerator<Uint8Array> {
+async function* readInto(read: (buf: Uint8Array) => Promise<number>, close: () => void): AsyncGenerator<Uint8Array> {
   const buf = new Uint8Array(READ_BYTES)
   try {
     for (;;) {
-      const { bytesRead } = await handle.read(buf, 0, buf.length, null)
+      const bytesRead = await read(buf)
       if (bytesRead === 0) return
       yield buf.subarray(0, bytesRead)
     }

@@ -43,6 +43,20 @@ describe('bamstream flagstat / count / idxstats', () => {
     expect(r.stdout).toBe(expected('htslib_test_ce_1000', 'count'))
   })
 
+  it('reads stdin arriving slowly through a pipe', async () => {
+    const child = spawn(process.execPath, [MAIN, 'count', '-'], { stdio: ['pipe', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (d) => { out += d })
+    const bytes = fs.readFileSync(corpusBam('htslib_test_ce_large_seq'))
+    for (let at = 0; at < bytes.length; at += 50_000) {
+      child.stdin.write(bytes.subarray(at, at + 50_000))
+      await new Promise((r) => setTimeout(r, 30))
+    }
+    child.stdin.end()
+    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0)
+    expect(out).toBe(expected('htslib_test_ce_large_seq', 'count'))
+  })
+
   it('count takes samtools filters in decimal and hex', () => {
     expect(cli(['count', '-F', '0x4', '-q', '0', SAMPLE]).stdout.trim()).toBe('1000')
     expect(cli(['count', '-f', '16', SAMPLE]).status).toBe(0)
