@@ -10,6 +10,7 @@
  */
 import { Command, CommanderError } from 'commander'
 import { BamError } from '../errors.js'
+import { enablePeriodicGc } from '../engine/gc.js'
 import { registerViewCommand } from './view.js'
 import { registerCountCommand, registerFlagstatCommand, registerIdxstatsCommand, registerRunCommand } from './stats.js'
 
@@ -48,6 +49,7 @@ export function reportError(command: string, e: unknown): void {
 }
 
 async function main(argv: string[]): Promise<void> {
+  enablePeriodicGc() // flat memory on long runs (src/engine/gc.ts); this is our own process
   const program = await buildProgram(argv)
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0) // the reader went away (`| head`): stop quietly

@@ -11,7 +11,7 @@ import { BamError } from '../errors.js'
 import type { AnyOp, OpContext } from '../ops/op.js'
 import { loadOp, opReference } from '../ops/registry.js'
 import { encodeContext } from './context.js'
-import { GC_EVERY_CHUNKS, collectGarbage } from './gc.js'
+import { afterChunk } from './gc.js'
 import { planChunks, type BufferRecycler, type ChunkDescriptor } from './planner.js'
 import { createPool, defaultThreads } from './pool.js'
 import { openBam, type OpenBam } from './reader.js'
@@ -146,7 +146,7 @@ async function pump(bam: OpenBam, op: AnyOp, ctx: OpContext, info: RunInfo, pool
     held = now
     if (op.drain && options.onOutput) await options.onOutput(op.drain(stitcher.partial))
     lastBytes = head.desc.cend
-    if (stitcher.stats.chunks % GC_EVERY_CHUNKS === 0) collectGarbage()
+    afterChunk(stitcher.stats.chunks)
     options.onProgress?.({ bytes: head.desc.cend, totalBytes: bam.source.size, records: stitcher.stats.records, elapsedMs: Date.now() - started })
   }
   const submit = async (desc: ChunkDescriptor): Promise<void> => {
