@@ -72,3 +72,17 @@ export interface SerializedBamError {
   offset: number
   source: string
 }
+
+/**
+ * Gives a {@link BamError} raised without a position (e.g. by an op refusing a
+ * record) the file offset of the record it concerns; other errors pass through.
+ *
+ * @example
+ * ```ts
+ * throw withOffset(e, blockOffset)
+ * ```
+ */
+export function withOffset(e: unknown, offset: number): unknown {
+  if (e instanceof BamError && e.offset < 0) return new BamError(e.code, e.message, offset, e.source)
+  return e
+}

@@ -5,11 +5,11 @@
  */
 import { findRecordStart } from '../bam/boundary.js'
 import { RecordView } from '../bam/record.js'
-import { walkRecords } from '../bam/walk.js'
+import { walkRecords, type WalkEnd } from '../bam/walk.js'
 import { blockOffsetOf } from '../bgzf/block.js'
 import type { Inflater } from '../bgzf/inflate.js'
 import { defaultInflater } from '../bgzf/inflate-select.js'
-import { BamError } from '../errors.js'
+import { BamError, withOffset } from '../errors.js'
 import type { AnyOp, OpContext } from '../ops/op.js'
 import type { ChunkResult, ChunkTask } from './task.js'
 import { concatBytes } from '../bytes.js'
@@ -77,12 +77,21 @@ export function processChunk(task: ChunkTask, op: AnyOp, ctx: OpContext, inflate
   }
   const partial = op.init(ctx)
   const rec = new RecordView(data)
-  const walked = walkRecords(rec, start, visitor.bind(op, partial, ctx))
+  const fileOffset = (u: number): number => task.coffset + blockOffsetOf(compressed, task.blockSizes, u - (task.carry?.length ?? 0))
+  let walked: WalkEnd
+  try {
+    walked = walkRecords(rec, start, visitor.bind(op, partial, ctx))
+  } catch (e) {
+    // The op refused a record (e.g. view's CIGAR/SEQ check). After a guessed start that
+    // proves nothing about the file, only that the guess was wrong: redo exactly.
+    if (op.seal) op.seal(partial, ctx)
+    if (!exact) return { ...base, invalid: true, head: new Uint8Array(0), tail: new Uint8Array(0), partial: null, records: 0 }
+    throw withOffset(e, fileOffset(rec.offset))
+  }
   if (walked.invalidAt >= 0) {
     if (op.seal) op.seal(partial, ctx) // discard output formatted before the wrong guess showed
     if (!exact) return { ...base, invalid: true, head: new Uint8Array(0), tail: new Uint8Array(0), partial: null, records: 0 }
-    const at = task.coffset + blockOffsetOf(compressed, task.blockSizes, walked.invalidAt - (task.carry?.length ?? 0))
-    throw new BamError('ERR_BAD_RECORD', `corrupt BAM record: inconsistent block_size ${rec.moveTo(walked.invalidAt).blockSize}`, at)
+    throw new BamError('ERR_BAD_RECORD', `corrupt BAM record: inconsistent block_size ${rec.moveTo(walked.invalidAt).blockSize}`, fileOffset(walked.invalidAt))
   }
   return {
     ...base,

@@ -98,6 +98,7 @@ export async function run<R = unknown>(source: Source, op: string, opOptions: ob
     throw e instanceof BamError ? e.withSource(bam.source.name) : e
   } finally {
     bam.source.close()
+    bam.blocks.return?.(undefined)?.catch(() => {})
     if (!options.pool) await pool.destroy()
   }
 }
@@ -117,6 +118,7 @@ interface InFlight {
 async function pump(bam: OpenBam, op: AnyOp, ctx: OpContext, info: RunInfo, pool: Piscina, chunkBytes: number, options: RunOptions): Promise<unknown> {
   const started = Date.now()
   const maxInFlight = options.maxInFlight ?? 2 * (pool.options.maxThreads ?? defaultThreads()) + 2
+  if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new BamError('ERR_OPTION', `maxInFlight must be an integer ≥ 1, got ${maxInFlight}`)
   const recycler = createRecycler(maxInFlight + 2)
   let redone: ArrayBuffer | undefined
   const send = (desc: ChunkDescriptor, compressed: ArrayBuffer, start: number, carry?: Uint8Array): Promise<ChunkResult> => {
@@ -166,7 +168,9 @@ async function pump(bam: OpenBam, op: AnyOp, ctx: OpContext, info: RunInfo, pool
     }
     while (queue.length > 0) await settle()
   } finally {
-    for (const q of queue) q.result.catch(() => {})
+    // On an error, let the chunks still in flight finish before the pool can be
+    // destroyed: piscina throws (uncaught) at a result arriving after destroy().
+    await Promise.allSettled(queue.map((q) => q.result))
   }
   const partial = stitcher.end()
   options.onProgress?.({ bytes: bam.source.size ?? lastBytes, totalBytes: bam.source.size, records: stitcher.stats.records, elapsedMs: Date.now() - started, done: true })

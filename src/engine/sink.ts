@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
+import { randomUUID } from 'node:crypto'
 import type { Writable } from 'node:stream'
 import { BamError } from '../errors.js'
 
@@ -29,18 +30,32 @@ export interface Sink {
  */
 export function streamSink(stream: Writable, name = 'output'): Sink {
   let failure: Error | undefined
-  stream.on('error', (e) => { failure = e })
+  const onError = (e: Error): void => { failure = e }
+  stream.on('error', onError)
+  const check = (): void => {
+    if (failure) throw outputError(name, failure)
+    if (stream.destroyed || stream.writableEnded) throw outputError(name, new Error('the output stream was closed'))
+  }
+  const detach = (): void => { stream.off('error', onError) }
   return {
     async write(bytes) {
-      if (failure) throw outputError(name, failure)
+      check()
       if (!stream.write(bytes)) await waitDrain(stream, name)
-      if (failure) throw outputError(name, failure)
+      check()
     },
-    close: () => new Promise((resolve, reject) => {
-      if (failure) return reject(outputError(name, failure))
-      stream.write(new Uint8Array(0), (e) => (e ? reject(outputError(name, e)) : resolve()))
+    close: () => new Promise<void>((resolve, reject) => {
+      try {
+        check()
+      } catch (e) {
+        detach()
+        return reject(e)
+      }
+      stream.write(new Uint8Array(0), (e) => {
+        detach()
+        return e ? reject(outputError(name, e)) : resolve()
+      })
     }),
-    abort: async () => {},
+    abort: async () => detach(),
   }
 }
 
@@ -54,11 +69,11 @@ export function streamSink(stream: Writable, name = 'output'): Sink {
  * ```
  */
 export async function fileSink(file: string): Promise<Sink> {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.partial-${process.pid}`)
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.partial-${process.pid}-${randomUUID().slice(0, 8)}`)
   let stream: fs.WriteStream
   try {
     await fs.promises.access(path.dirname(file) || '.', fs.constants.W_OK)
-    stream = fs.createWriteStream(temp, { flags: 'w' })
+    stream = fs.createWriteStream(temp, { flags: 'wx' })
     await new Promise<void>((resolve, reject) => { stream.once('open', () => resolve()); stream.once('error', reject) })
   } catch (e) {
     throw outputError(file, e as Error)
@@ -74,18 +89,29 @@ export async function fileSink(file: string): Promise<Sink> {
       await fs.promises.rename(temp, file).catch((e: Error) => { throw outputError(file, e) })
     },
     async abort() {
+      await inner.abort()
       stream.destroy()
-      await fs.promises.rm(temp, { force: true })
+      await fs.promises.rm(temp, { force: true }).catch(() => {})
     },
   }
 }
 
 function waitDrain(stream: Writable, name: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onDrain = (): void => { stream.off('error', onError); resolve() }
-    const onError = (e: Error): void => { stream.off('drain', onDrain); reject(outputError(name, e)) }
+    const done = (e?: Error): void => {
+      stream.off('drain', onDrain)
+      stream.off('error', onError)
+      stream.off('close', onClose)
+      if (e) reject(outputError(name, e))
+      else resolve()
+    }
+    const onDrain = (): void => done()
+    const onError = (e: Error): void => done(e)
+    // destroyed without an error: no 'drain' will ever come
+    const onClose = (): void => done(new Error('the output stream was closed'))
     stream.once('drain', onDrain)
     stream.once('error', onError)
+    stream.once('close', onClose)
   })
 }
 

@@ -34,12 +34,19 @@ const READ_BYTES = 1024 * 1024
  */
 export async function openSource(source: Source, signal?: AbortSignal): Promise<OpenedSource> {
   if (typeof source !== 'string' && !(source instanceof URL)) {
-    return { name: '<stream>', stream: source, close: () => {} }
+    return { name: '<stream>', stream: source, close: () => closeIterable(source) }
   }
   const name = source.toString()
   if (/^https?:\/\//i.test(name)) return openHttp(name, signal)
   if (name === '-') return openStdin()
   return openFile(name)
+}
+
+/** Releases a caller's stream that will not be read to its end: `destroy()` (Node streams) or `return()`. */
+function closeIterable(source: AsyncIterable<Uint8Array>): void {
+  const s = source as { destroy?: () => void; return?: () => unknown }
+  if (typeof s.destroy === 'function') s.destroy()
+  else if (typeof s.return === 'function') Promise.resolve(s.return()).catch(() => {})
 }
 
 async function openFile(path: string): Promise<OpenedSource> {

@@ -5,9 +5,9 @@
  * was wrong, and merges the partials.
  */
 import { RecordView } from '../bam/record.js'
-import { walkRecords } from '../bam/walk.js'
+import { walkRecords, type WalkEnd } from '../bam/walk.js'
 import { blockOffsetOf } from '../bgzf/block.js'
-import { BamError } from '../errors.js'
+import { BamError, withOffset } from '../errors.js'
 import type { AnyOp, OpContext } from '../ops/op.js'
 import type { ChunkDescriptor } from './planner.js'
 import type { ChunkResult } from './task.js'
@@ -63,7 +63,12 @@ export class Stitcher {
     const joined = concatBytes(this.carry, result.head)
     const working = this.op.init(this.ctx)
     const rec = new RecordView(joined)
-    const walked = walkRecords(rec, 0, (r) => this.op.record(working, r, this.ctx))
+    let walked: WalkEnd
+    try {
+      walked = walkRecords(rec, 0, (r) => this.op.record(working, r, this.ctx))
+    } catch (e) {
+      throw withOffset(e, desc.coffset) // a record straddling into this chunk
+    }
     if (walked.invalidAt >= 0) {
       throw new BamError('ERR_BAD_RECORD', `corrupt BAM record: inconsistent block_size ${rec.moveTo(walked.invalidAt).blockSize}`, desc.coffset)
     }
