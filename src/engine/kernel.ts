@@ -19,7 +19,7 @@ import { concatBytes } from '../bytes.js'
  * buffer per chunk would leave up to V8's external-memory allowance (64 MiB)
  * of dead buffers per worker before a GC frees them. Safe because a chunk is
  * processed synchronously and nothing returned points into it (head and tail
- * are copies; partials are sealed and cloned).
+ * are copies; sealed partials hold their own buffers).
  */
 let scratch = new Uint8Array(0)
 
@@ -76,6 +76,12 @@ export function processChunk(task: ChunkTask, op: AnyOp, ctx: OpContext, inflate
     return { ...base, invalid: false, head: data.slice(), tail: new Uint8Array(0), partial: null, records: 0 }
   }
   const partial = op.init(ctx)
+  /** Ends a failed walk: drops the output formatted so far; after a guessed start, asks for a redo. */
+  const failed = (error: () => unknown): ChunkResult => {
+    if (op.seal) op.seal(partial, ctx)
+    if (exact) throw error()
+    return { ...base, invalid: true, head: new Uint8Array(0), tail: new Uint8Array(0), partial: null, records: 0 }
+  }
   const rec = new RecordView(data)
   const fileOffset = (u: number): number => task.coffset + blockOffsetOf(compressed, task.blockSizes, u - (task.carry?.length ?? 0))
   let walked: WalkEnd
@@ -84,14 +90,10 @@ export function processChunk(task: ChunkTask, op: AnyOp, ctx: OpContext, inflate
   } catch (e) {
     // The op refused a record (e.g. view's CIGAR/SEQ check). After a guessed start that
     // proves nothing about the file, only that the guess was wrong: redo exactly.
-    if (op.seal) op.seal(partial, ctx)
-    if (!exact) return { ...base, invalid: true, head: new Uint8Array(0), tail: new Uint8Array(0), partial: null, records: 0 }
-    throw withOffset(e, fileOffset(rec.offset))
+    return failed(() => withOffset(e, fileOffset(rec.offset)))
   }
   if (walked.invalidAt >= 0) {
-    if (op.seal) op.seal(partial, ctx) // discard output formatted before the wrong guess showed
-    if (!exact) return { ...base, invalid: true, head: new Uint8Array(0), tail: new Uint8Array(0), partial: null, records: 0 }
-    throw new BamError('ERR_BAD_RECORD', `corrupt BAM record: inconsistent block_size ${rec.moveTo(walked.invalidAt).blockSize}`, fileOffset(walked.invalidAt))
+    return failed(() => new BamError('ERR_BAD_RECORD', `corrupt BAM record: inconsistent block_size ${rec.moveTo(walked.invalidAt).blockSize}`, fileOffset(walked.invalidAt)))
   }
   return {
     ...base,

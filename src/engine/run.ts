@@ -120,7 +120,6 @@ async function pump(bam: OpenBam, op: AnyOp, ctx: OpContext, info: RunInfo, pool
   const maxInFlight = options.maxInFlight ?? 2 * (pool.options.maxThreads ?? defaultThreads()) + 2
   if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new BamError('ERR_OPTION', `maxInFlight must be an integer ≥ 1, got ${maxInFlight}`)
   const recycler = createRecycler(maxInFlight + 2)
-  let redone: ArrayBuffer | undefined
   const send = (desc: ChunkDescriptor, compressed: ArrayBuffer, start: number, carry?: Uint8Array): Promise<ChunkResult> => {
     const task: ChunkTask = {
       run: info, index: desc.index, compressed, blockSizes: desc.blockSizes, isize: desc.isize,
@@ -128,28 +127,21 @@ async function pump(bam: OpenBam, op: AnyOp, ctx: OpContext, info: RunInfo, pool
     }
     return pool.run(task, { transferList: [compressed], signal: options.signal }) as Promise<ChunkResult>
   }
-  const redo = async (desc: ChunkDescriptor, compressed: ArrayBuffer, carry: Uint8Array): Promise<ChunkResult> => {
-    const result = await send(desc, compressed, 0, carry)
-    redone = result.compressed
-    return result
-  }
-  const stitcher = new Stitcher(op, ctx, redo)
+  const stitcher = new Stitcher(op, ctx, (desc, compressed, carry) => send(desc, compressed, 0, carry))
   const queue: InFlight[] = []
   let peakInFlight = 0
   let lastBytes = bam.recordsCoffset
-  let held: ArrayBuffer | undefined // the buffer of the chunk the stitcher saw last (it keeps it for error offsets)
+  let held: ArrayBuffer | undefined // the stitcher's previous lastBuffer: free to reuse once it moved on
   const settle = async (): Promise<void> => {
     const head = queue.shift()!
-    const result = await head.result
-    redone = undefined
-    await stitcher.add(head.desc, result)
-    const now = redone ?? result.compressed
+    await stitcher.add(head.desc, await head.result)
+    const now = stitcher.lastBuffer
     if (held && held !== now) recycler.give(held)
     held = now
     if (op.drain && options.onOutput) await options.onOutput(op.drain(stitcher.partial))
     lastBytes = head.desc.cend
     afterChunk(stitcher.stats.chunks)
-    options.onProgress?.({ bytes: head.desc.cend, totalBytes: bam.source.size, records: stitcher.stats.records, elapsedMs: Date.now() - started })
+    options.onProgress?.({ bytes: lastBytes, totalBytes: bam.source.size, records: stitcher.stats.records, elapsedMs: Date.now() - started })
   }
   const submit = async (desc: ChunkDescriptor): Promise<void> => {
     const result = send(desc, desc.compressed, desc.start)

@@ -48,6 +48,15 @@ export class Stitcher {
     this.acc = op.init(ctx)
   }
 
+  /**
+   * The compressed buffer of the chunk added last (after a redo, the one the
+   * redo returned). The stitcher keeps it for error offsets until the next
+   * `add`; after that the caller may reuse it.
+   */
+  get lastBuffer(): ArrayBuffer | undefined {
+    return this.last?.compressed
+  }
+
   /** The merged partial so far (for ordered ops, drain it after each `add`). */
   get partial(): unknown {
     return this.acc
