@@ -2,11 +2,9 @@
  * `records()`: an ordered async iterator of record batches, each a run of
  * records from one chunk read through one lazy, movable view.
  */
-import type { BamHeader } from '../bam/header.js'
 import { RecordView } from '../bam/record.js'
-import { parseRegion } from '../bam/region.js'
 import { walkRecords } from '../bam/walk.js'
-import type { FilterOptions } from '../ops/count.js'
+import { recordFilter, type FilterOptions } from '../ops/count.js'
 import '../ops/builtins.js'
 import { run, type RunOptions } from './run.js'
 import type { Source } from './source.js'
@@ -66,9 +64,7 @@ export async function* records(source: Source, options: RecordsOptions = {}): As
   const { region, requiredFlags, excludedFlags, minMapq, ...runOptions } = options
   const controller = new AbortController()
   const channel = new Channel<RecordBatch>(2)
-  const done = run(source, 'records', (h: BamHeader) => ({
-    requiredFlags, excludedFlags, minMapq, region: region ? parseRegion(region, h.references) : undefined,
-  }), {
+  const done = run(source, 'records', recordFilter({ requiredFlags, excludedFlags, minMapq, region }), {
     ...runOptions,
     signal: controller.signal,
     onOutput: async (parts) => {

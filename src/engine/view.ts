@@ -5,11 +5,10 @@
 import type { Writable } from 'node:stream'
 import { encodeHeader } from '../bam/encoder.js'
 import type { BamHeader } from '../bam/header.js'
-import { parseRegion } from '../bam/region.js'
 import { encodeLatin1, formatHeader } from '../bam/sam.js'
 import { EOF_BLOCK } from '../bgzf/block.js'
 import { BgzfWriter } from '../bgzf/writer.js'
-import type { FilterOptions, RecordFilter } from '../ops/count.js'
+import { recordFilter, type FilterOptions, type RecordFilter } from '../ops/count.js'
 import type { ViewOptions } from '../ops/view.js'
 import '../ops/builtins.js'
 import { run, type RunOptions } from './run.js'
@@ -56,26 +55,15 @@ export async function view(source: Source, options: ViewCallOptions): Promise<nu
     pendingHeader = undefined
   }
   try {
-    const opOptions = (h: BamHeader): ViewOptions => ({
-      format, level, requiredFlags, excludedFlags, minMapq, region: region ? parseRegion(region, h.references) : undefined,
-    })
+    const setHeader = (h: BamHeader): void => { pendingHeader = headerBytes(h, format, header) }
     const onOutput = async (parts: Uint8Array[]): Promise<void> => {
       await flushHeader()
       for (const p of parts) await sink.write(p)
     }
-    const index = region && !noIndex ? findIndex(source) : undefined
+    const filter = recordFilter({ requiredFlags, excludedFlags, minMapq, region })
     const n = header === 'only'
-      ? await readHeaderOnly(source, (h) => { pendingHeader = headerBytes(h, format, header) })
-      : index
-        ? await runRegion<number>(source as string, index, 'view', opOptions, { onOutput, onHeader: (h) => { pendingHeader = headerBytes(h, format, header) } })
-        : await run<number>(source, 'view', opOptions, {
-          ...runOptions,
-          onHeader: (bam) => {
-            pendingHeader = headerBytes(bam.header, format, header)
-            runOptions.onHeader?.(bam)
-          },
-          onOutput,
-        })
+      ? await readHeaderOnly(source, setHeader)
+      : await runFiltered<number>(source, 'view', (h): ViewOptions => ({ ...filter(h), format, level }), { region, noIndex, runOptions, onHeader: setHeader, onOutput })
     await flushHeader()
     if (format === 'bam') await sink.write(EOF_BLOCK)
     await sink.close()
@@ -116,7 +104,32 @@ export type CountCallOptions = Omit<ViewCallOptions, 'output' | 'format' | 'head
  */
 export async function countRecords(source: Source, options: CountCallOptions): Promise<number> {
   const { region, noIndex, requiredFlags, excludedFlags, minMapq, ...runOptions } = options
-  const opOptions = (h: BamHeader): RecordFilter => ({ requiredFlags, excludedFlags, minMapq, region: region ? parseRegion(region, h.references) : undefined })
-  const index = region && !noIndex ? findIndex(source) : undefined
-  return index ? runRegion<number>(source as string, index, 'count', opOptions) : run<number>(source, 'count', opOptions, runOptions)
+  return runFiltered<number>(source, 'count', recordFilter({ requiredFlags, excludedFlags, minMapq, region }), { region, noIndex, runOptions })
+}
+
+/** How {@link runFiltered} runs. */
+interface FilteredRun {
+  region?: string
+  noIndex?: boolean
+  runOptions: RunOptions
+  onHeader?: (h: BamHeader) => void
+  onOutput?: (parts: Uint8Array[]) => Promise<void>
+}
+
+/**
+ * Runs an op over the records the filter keeps: through the .bai beside the
+ * file when a region is asked for and there is one (unless `noIndex`), else by
+ * a full scan on the pool.
+ */
+function runFiltered<R>(source: Source, op: string, opOptions: (h: BamHeader) => RecordFilter, o: FilteredRun): Promise<R> {
+  const index = o.region && !o.noIndex ? findIndex(source) : undefined
+  if (index) return runRegion<R>(source as string, index, op, opOptions, { onOutput: o.onOutput, onHeader: o.onHeader })
+  return run<R>(source, op, opOptions, {
+    ...o.runOptions,
+    onOutput: o.onOutput,
+    onHeader: (bam) => {
+      o.onHeader?.(bam.header)
+      o.runOptions.onHeader?.(bam)
+    },
+  })
 }

@@ -4,7 +4,8 @@
  * a record is dropped when `mapq < q`, when `(flag & f) != f`, or when `flag & F`).
  */
 import type { RecordView } from '../bam/record.js'
-import { overlaps, type Region } from '../bam/region.js'
+import type { BamHeader } from '../bam/header.js'
+import { overlaps, parseRegion, type Region } from '../bam/region.js'
 import type { Op } from './op.js'
 
 /** Filters shared by `count` and `view`, with samtools view's meanings. */
@@ -21,6 +22,22 @@ export interface FilterOptions {
 export interface RecordFilter extends FilterOptions {
   /** Only records overlapping this region (0-based, half-open), as htslib's iterator decides. */
   region?: Region
+}
+
+/**
+ * The ops' filter for a header: samtools' flag and MAPQ filters, and a region
+ * (`chr:beg-end`, 1-based inclusive) resolved against the header's references.
+ *
+ * @example
+ * ```ts
+ * run(path, 'count', recordFilter({ excludedFlags: 4, region: 'chr1:1-1000' }))
+ * ```
+ */
+export function recordFilter(o: FilterOptions & { region?: string }): (h: BamHeader) => RecordFilter {
+  return (h) => ({
+    requiredFlags: o.requiredFlags, excludedFlags: o.excludedFlags, minMapq: o.minMapq,
+    region: o.region ? parseRegion(o.region, h.references) : undefined,
+  })
 }
 
 /** Returns true if a record with this flag and mapq passes the filters. */
