@@ -13,7 +13,6 @@ import { pathToFileURL } from 'node:url'
 import type { Inflater } from '../src/bgzf/inflate.js'
 import { processChunk } from '../src/engine/kernel.js'
 import type { ChunkTask } from '../src/engine/task.js'
-import '../src/ops/builtins.js'
 import { builtinOpNames, loadOp } from '../src/ops/registry.js'
 import { loadFixture, microTable, newBench, runSuite, type Fixture, type MicroRow } from './fixture.js'
 

@@ -24,6 +24,7 @@ export type BamErrorCode =
   | 'ERR_HTTP'
   | 'ERR_OUTPUT'
   | 'ERR_OPTION'
+  | 'ERR_OP'
 
 /** Base class: an error about a particular input at a particular byte offset. */
 export class BamError extends Error {
@@ -35,8 +36,11 @@ export class BamError extends Error {
   /** The input (path, URL or `-`) the error concerns; empty until {@link BamError.withSource} names it. */
   source: string
 
-  constructor(code: BamErrorCode, message: string, offset = -1, source = '') {
-    super(message)
+  /**
+   * @param options.cause for `ERR_OP`, what the op threw (its `stack` is the op's own, also after crossing a thread)
+   */
+  constructor(code: BamErrorCode, message: string, offset = -1, source = '', options?: { cause?: unknown }) {
+    super(message, options)
     this.code = code
     this.offset = offset
     this.source = source
@@ -56,12 +60,14 @@ export class BamError extends Error {
 
   /** A structured-clone-safe form, to cross a worker boundary. */
   toJSON(): SerializedBamError {
-    return { code: this.code, message: this.message, offset: this.offset, source: this.source }
+    const out: SerializedBamError = { code: this.code, message: this.message, offset: this.offset, source: this.source }
+    if (this.cause !== undefined) out.cause = serializeThrown(this.cause)
+    return out
   }
 
   /** Rebuilds an error serialised with {@link BamError.toJSON}. */
   static fromJSON(e: SerializedBamError): BamError {
-    return new BamError(e.code, e.message, e.offset, e.source)
+    return new BamError(e.code, e.message, e.offset, e.source, e.cause ? { cause: reviveThrown(e.cause) } : undefined)
   }
 }
 
@@ -71,6 +77,71 @@ export interface SerializedBamError {
   message: string
   offset: number
   source: string
+  /** The error's cause (for `ERR_OP`, what the op threw), name, message and stack kept. */
+  cause?: SerializedThrown
+}
+
+/** Anything thrown, as plain data: an Error's name, message and stack, or a thrown value's text. */
+export interface SerializedThrown {
+  name: string
+  message: string
+  stack?: string
+}
+
+/**
+ * Anything thrown, as structured-clone-safe data.
+ *
+ * @example
+ * ```ts
+ * serializeThrown(new TypeError('x')) // { name: 'TypeError', message: 'x', stack: 'TypeError: x\n    at …' }
+ * ```
+ */
+export function serializeThrown(e: unknown): SerializedThrown {
+  if (e instanceof Error) return { name: e.name, message: e.message, stack: e.stack }
+  return { name: 'Error', message: String(e) }
+}
+
+/**
+ * An Error rebuilt from {@link serializeThrown}'s data, with the original name, message and stack.
+ *
+ * @example
+ * ```ts
+ * throw reviveThrown(result.crash)
+ * ```
+ */
+export function reviveThrown(s: SerializedThrown): Error {
+  const e = new Error(s.message)
+  e.name = s.name
+  e.stack = s.stack ?? `${s.name}: ${s.message}`
+  return e
+}
+
+/**
+ * A thrown value as one line: `TypeError: message`.
+ *
+ * @example
+ * ```ts
+ * thrownText(new RangeError('bad')) // 'RangeError: bad'
+ * ```
+ */
+export function thrownText(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e)
+}
+
+/**
+ * What an op's exception becomes: a {@link BamError} the op raised on purpose
+ * (e.g. view refusing a record samtools refuses) keeps its code; anything else
+ * is the op's own failure, `ERR_OP`, with what it threw as `cause`. Either way
+ * the error gets the file offset of the record concerned, if it had none.
+ *
+ * @example
+ * ```ts
+ * try { op.record(p, rec, ctx) } catch (e) { throw opFailure(e, op.name, fileOffset) }
+ * ```
+ */
+export function opFailure(e: unknown, opName: string, offset: number): unknown {
+  if (e instanceof BamError) return withOffset(e, offset)
+  return new BamError('ERR_OP', `op "${opName}" threw ${thrownText(e)}`, offset, '', { cause: e })
 }
 
 /**
@@ -83,6 +154,6 @@ export interface SerializedBamError {
  * ```
  */
 export function withOffset(e: unknown, offset: number): unknown {
-  if (e instanceof BamError && e.offset < 0) return new BamError(e.code, e.message, offset, e.source)
+  if (e instanceof BamError && e.offset < 0) return new BamError(e.code, e.message, offset, e.source, e.cause === undefined ? undefined : { cause: e.cause })
   return e
 }

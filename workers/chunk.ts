@@ -6,11 +6,11 @@ import { createRequire } from 'node:module'
 import { decodeContext } from '../src/engine/context.js'
 import { processChunk } from '../src/engine/kernel.js'
 import type { ChunkResult, ChunkTask } from '../src/engine/task.js'
-import { BamError } from '../src/errors.js'
+import { BamError, serializeThrown } from '../src/errors.js'
 import type { Inflater } from '../src/bgzf/inflate.js'
 import { requireInflater } from '../src/bgzf/inflate-select.js'
 import type { AnyOp, OpContext } from '../src/ops/op.js'
-import { builtinOpNames, loadOp } from '../src/ops/registry.js'
+import { loadOp } from '../src/ops/registry.js'
 
 // piscina's ESM wrapper, imported from a worker that piscina itself loads with require(),
 // forms a cycle that crashes Node 20's require(esm); the CommonJS entry does not.
@@ -31,28 +31,17 @@ function contextOf(task: ChunkTask): OpContext {
   return ctx
 }
 
-let moreOps: Promise<unknown> | undefined
-
-/**
- * count and flagstat are built into the registry; the other built-in ops (view
- * and its SAM/BAM writers, idxstats, …) are imported only when a run asks for
- * one, which saves every worker their load time at start-up.
- */
-async function opOf(ref: string): Promise<AnyOp> {
-  if (!ref.startsWith('file:') && !builtinOpNames().includes(ref)) await (moreOps ??= import('../src/ops/builtins.js'))
-  return loadOp(ref)
-}
-
 /** Inflates and walks one chunk; see `processChunk`. */
 export default async function chunkWorker(task: ChunkTask): Promise<unknown> {
   let result: ChunkResult
   try {
-    const op: AnyOp = await opOf(task.run.op)
+    const op: AnyOp = await loadOp(task.run.op) // built-in op modules load on first use (see builtins.ts)
     inflater ??= requireInflater()
     result = processChunk(task, op, contextOf(task), await inflater)
   } catch (e) {
-    const error = e instanceof BamError ? e.toJSON() : { code: 'ERR_BAD_RECORD' as const, message: String((e as Error)?.message ?? e), offset: task.coffset, source: '' }
-    result = { index: task.index, start: -1, exact: true, invalid: false, head: new Uint8Array(0), tail: new Uint8Array(0), partial: null, records: 0, compressed: task.compressed, error }
+    // An op's exceptions are BamErrors by now (ERR_OP with its stack, see ops/lifecycle.ts); anything else is the engine's own.
+    const failure = e instanceof BamError ? { error: e.toJSON() } : { crash: serializeThrown(e) }
+    result = { index: task.index, start: -1, exact: true, invalid: false, head: new Uint8Array(0), tail: new Uint8Array(0), partial: null, records: 0, compressed: task.compressed, ...failure }
   }
   return Piscina.move({
     [Piscina.transferableSymbol]: transferables(result),

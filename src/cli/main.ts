@@ -40,10 +40,15 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
   return program
 }
 
-/** Prints an error as one line naming the input and byte offset, and sets a non-zero exit code. */
+/**
+ * Prints an error as one line naming the input and byte offset, and sets a
+ * non-zero exit code. An op's own failure (`ERR_OP`) is followed by the op's
+ * stack: the bug is in the op's code, and that is where it points.
+ */
 export function reportError(command: string, e: unknown): void {
   const line = e instanceof BamError ? e.describe() : (e as Error)?.message ?? String(e)
   process.stderr.write(`bamstream${command ? ` ${command}` : ''}: ${line}\n`)
+  if (e instanceof BamError && e.code === 'ERR_OP' && e.cause instanceof Error && e.cause.stack) process.stderr.write(`${e.cause.stack}\n`)
   if (process.env.BAMSTREAM_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`)
   process.exitCode = 1
 }

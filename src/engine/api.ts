@@ -2,10 +2,9 @@
  * The library API: one function per op, and the chunk planner as dynamic outputs.
  */
 import { DEFAULT_CHUNK_BYTES } from '../constants.js'
-import type { FilterOptions } from '../ops/count.js'
+import type { FilterOptions } from '../ops/filter.js'
 import type { FlagstatResult } from '../ops/flagstat.js'
 import type { IdxstatsLine } from '../ops/idxstats.js'
-import '../ops/builtins.js'
 import { planChunks, type ChunkDescriptor, type DynamicOutput } from './planner.js'
 import { openBam } from './reader.js'
 import { run, type RunOptions } from './run.js'

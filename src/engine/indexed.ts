@@ -12,6 +12,7 @@ import { scanBlocks } from '../bgzf/scanner.js'
 import { concatBytes } from '../bytes.js'
 import { inflateBlock } from '../bgzf/inflate.js'
 import { BamError } from '../errors.js'
+import { inconsistentRecord, opDriver } from '../ops/lifecycle.js'
 import type { OpContext } from '../ops/op.js'
 import { loadOp, opReference } from '../ops/registry.js'
 import { openBam } from './reader.js'
@@ -45,7 +46,7 @@ export function findIndex(source: unknown): string | undefined {
  *
  * @returns bytes read from the BAM, for tests and progress.
  */
-export async function visitRegion(file: string, indexFile: string, header: BamHeader, region: Region, visit: (rec: RecordView) => void, afterBlock?: () => Promise<void>): Promise<number> {
+export async function visitRegion(file: string, indexFile: string, header: BamHeader, region: Region, visit: (rec: RecordView, offset: number) => void, afterBlock?: () => Promise<void>): Promise<number> {
   const index = parseBai(await fs.promises.readFile(indexFile))
   if (index.refs.length !== header.references.length) {
     throw new BamError('ERR_NOT_BAM', `index ${indexFile} has ${index.refs.length} references, the BAM ${header.references.length}`, -1, file)
@@ -61,7 +62,7 @@ interface BlockStart {
   coffset: number
 }
 
-async function visitChunk(file: string, chunk: VirtualChunk, region: Region, visit: (rec: RecordView) => void, afterBlock?: () => Promise<void>): Promise<number> {
+async function visitChunk(file: string, chunk: VirtualChunk, region: Region, visit: (rec: RecordView, offset: number) => void, afterBlock?: () => Promise<void>): Promise<number> {
   const cbeg = Math.floor(chunk.beg / UOFFSET_SPAN)
   const stream = fs.createReadStream(file, { start: cbeg, highWaterMark: 4 * MAX_BLOCK })
   let pending: Uint8Array = new Uint8Array(0)
@@ -95,7 +96,7 @@ function voffsetOf(starts: BlockStart[], k: number): number {
 }
 
 /** Visits the complete records from `pos`; `done` once past the chunk or the region. */
-function walkBlock(bytes: Uint8Array, pos: number, starts: BlockStart[], chunk: VirtualChunk, region: Region, visit: (rec: RecordView) => void): { end: number; done: boolean } {
+function walkBlock(bytes: Uint8Array, pos: number, starts: BlockStart[], chunk: VirtualChunk, region: Region, visit: (rec: RecordView, offset: number) => void): { end: number; done: boolean } {
   let done = false
   const walked = walkRecords(new RecordView(bytes), pos, (r) => {
     if (done) return
@@ -103,9 +104,9 @@ function walkBlock(bytes: Uint8Array, pos: number, starts: BlockStart[], chunk: 
       done = true
       return
     }
-    if (overlaps(r, region)) visit(r)
+    if (overlaps(r, region)) visit(r, Math.floor(voffsetOf(starts, r.offset) / UOFFSET_SPAN))
   })
-  if (walked.invalidAt >= 0) throw new BamError('ERR_BAD_RECORD', 'corrupt BAM record in an indexed region', Math.floor(voffsetOf(starts, walked.invalidAt) / UOFFSET_SPAN))
+  if (walked.invalidAt >= 0) throw inconsistentRecord(bytes, walked.invalidAt, Math.floor(voffsetOf(starts, walked.invalidAt) / UOFFSET_SPAN))
   return { end: walked.end, done }
 }
 
@@ -133,18 +134,19 @@ export async function runRegion<R>(file: string, indexFile: string, opName: stri
   options.onHeader?.(bam.header)
   const resolved = opOptions(bam.header)
   const ctx: OpContext = { references: bam.header.references, headerText: bam.header.text, options: resolved as Record<string, unknown> }
-  let acc = op.init(ctx)
-  let working = op.init(ctx)
+  const drive = opDriver<unknown, R>(op, ctx)
+  let acc = drive.fresh()
+  let working = drive.fresh()
   const flush = async (): Promise<void> => {
-    acc = op.merge(acc, op.seal ? op.seal(working, ctx) : working)
-    working = op.init(ctx)
-    if (op.drain && options.onOutput) await options.onOutput(op.drain(acc))
+    acc = drive.merge(acc, drive.sealed(working))
+    working = drive.fresh()
+    if (drive.ordered && options.onOutput) await options.onOutput(drive.drain(acc))
   }
   try {
-    if (resolved.region) await visitRegion(file, indexFile, bam.header, resolved.region, (r) => op.record(working, r, ctx), flush)
+    if (resolved.region) await visitRegion(file, indexFile, bam.header, resolved.region, (r, offset) => drive.record(working, r, offset), flush)
     await flush()
+    return drive.finish(acc)
   } catch (e) {
     throw e instanceof BamError ? e.withSource(file) : e
   }
-  return op.finish(acc, ctx) as R
 }

@@ -4,12 +4,11 @@
  * kernel, and hand back head, tail and the partial.
  */
 import { findRecordStart } from '../bam/boundary.js'
-import { RecordView } from '../bam/record.js'
-import { walkRecords, type WalkEnd } from '../bam/walk.js'
+import type { WalkEnd } from '../bam/walk.js'
 import { blockOffsetOf } from '../bgzf/block.js'
 import type { Inflater } from '../bgzf/inflate.js'
 import { defaultInflater } from '../bgzf/inflate-select.js'
-import { BamError, withOffset } from '../errors.js'
+import { inconsistentRecord, opDriver } from '../ops/lifecycle.js'
 import type { AnyOp, OpContext } from '../ops/op.js'
 import type { ChunkResult, ChunkTask } from './task.js'
 import { concatBytes } from '../bytes.js'
@@ -28,28 +27,6 @@ function scratchFor(isize: number): Uint8Array {
   return scratch
 }
 
-/**
- * The record visitor handed to `walkRecords`: one function object for every
- * chunk. A fresh closure per chunk is a new call target each time, and V8
- * throws away walkRecords' optimised code ("wrong call target") at the next
- * chunk; a stable target is optimised once.
- */
-const visitor = {
-  op: null as AnyOp | null,
-  partial: null as unknown,
-  ctx: null as OpContext | null,
-  bind(op: AnyOp, partial: unknown, ctx: OpContext): (rec: RecordView) => void {
-    visitor.op = op
-    visitor.partial = partial
-    visitor.ctx = ctx
-    return visit
-  },
-}
-
-function visit(rec: RecordView): void {
-  visitor.op!.record(visitor.partial, rec, visitor.ctx!)
-}
-
 /** The chunk's compressed bytes: exactly its blocks (a recycled buffer may be longer). */
 function compressedBytes(task: ChunkTask): Uint8Array {
   let csize = 0
@@ -58,7 +35,12 @@ function compressedBytes(task: ChunkTask): Uint8Array {
 }
 
 /**
- * Processes one chunk. Throws {@link BamError} for corrupt data met on an exact walk.
+ * Processes one chunk. Throws {@link BamError} for corrupt data met on an exact
+ * walk, and for an op's exception there (`ERR_OP` unless the op raised a
+ * BamError itself), at the file offset of the record concerned. After a
+ * guessed start, any of these only proves the guess wrong: the result asks
+ * for an exact redo, which fails for good if the record is really bad (so an
+ * op's exception is retried at most once).
  *
  * @example
  * ```ts
@@ -66,6 +48,7 @@ function compressedBytes(task: ChunkTask): Uint8Array {
  * ```
  */
 export function processChunk(task: ChunkTask, op: AnyOp, ctx: OpContext, inflater: Inflater = defaultInflater()): ChunkResult {
+  const drive = opDriver(op, ctx)
   const compressed = compressedBytes(task)
   const inflated = inflater.inflate(compressed, task.blockSizes, task.isize, task.coffset, scratchFor(task.isize))
   const data = task.carry ? concatBytes(task.carry, inflated) : inflated
@@ -75,32 +58,31 @@ export function processChunk(task: ChunkTask, op: AnyOp, ctx: OpContext, inflate
   if (start < 0) {
     return { ...base, invalid: false, head: data.slice(), tail: new Uint8Array(0), partial: null, records: 0 }
   }
-  const partial = op.init(ctx)
+  const partial = drive.fresh()
   /** Ends a failed walk: drops the output formatted so far; after a guessed start, asks for a redo. */
-  const failed = (error: () => unknown): ChunkResult => {
-    if (op.seal) op.seal(partial, ctx)
-    if (exact) throw error()
+  const failed = (error: unknown): ChunkResult => {
+    try {
+      drive.sealed(partial)
+    } catch {
+      // the walk's own error is the one to report
+    }
+    if (exact) throw error
     return { ...base, invalid: true, head: new Uint8Array(0), tail: new Uint8Array(0), partial: null, records: 0 }
   }
-  const rec = new RecordView(data)
   const fileOffset = (u: number): number => task.coffset + blockOffsetOf(compressed, task.blockSizes, u - (task.carry?.length ?? 0))
   let walked: WalkEnd
   try {
-    walked = walkRecords(rec, start, visitor.bind(op, partial, ctx))
+    walked = drive.walk(partial, data, start, fileOffset)
   } catch (e) {
-    // The op refused a record (e.g. view's CIGAR/SEQ check). After a guessed start that
-    // proves nothing about the file, only that the guess was wrong: redo exactly.
-    return failed(() => withOffset(e, fileOffset(rec.offset)))
+    return failed(e)
   }
-  if (walked.invalidAt >= 0) {
-    return failed(() => new BamError('ERR_BAD_RECORD', `corrupt BAM record: inconsistent block_size ${rec.moveTo(walked.invalidAt).blockSize}`, fileOffset(walked.invalidAt)))
-  }
+  if (walked.invalidAt >= 0) return failed(inconsistentRecord(data, walked.invalidAt, fileOffset(walked.invalidAt)))
   return {
     ...base,
     invalid: false,
     head: data.slice(0, start),
     tail: data.slice(walked.end),
-    partial: op.seal ? op.seal(partial, ctx) : partial,
+    partial: drive.sealed(partial),
     records: walked.records,
   }
 }

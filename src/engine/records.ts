@@ -4,8 +4,8 @@
  */
 import { RecordView } from '../bam/record.js'
 import { walkRecords } from '../bam/walk.js'
-import { recordFilter, type FilterOptions } from '../ops/count.js'
-import '../ops/builtins.js'
+import { recordFilter, type FilterOptions } from '../ops/filter.js'
+import type { ViewOptions } from '../ops/view.js'
 import { run, type RunOptions } from './run.js'
 import type { Source } from './source.js'
 
@@ -64,7 +64,8 @@ export async function* records(source: Source, options: RecordsOptions = {}): As
   const { region, requiredFlags, excludedFlags, minMapq, ...runOptions } = options
   const controller = new AbortController()
   const channel = new Channel<RecordBatch>(2)
-  const done = run(source, 'records', recordFilter({ requiredFlags, excludedFlags, minMapq, region }), {
+  const filter = recordFilter({ requiredFlags, excludedFlags, minMapq, region })
+  const done = run(source, 'view', (h): ViewOptions => ({ ...filter(h), format: 'records' }), {
     ...runOptions,
     signal: controller.signal,
     onOutput: async (parts) => {

@@ -8,6 +8,7 @@ import type { Piscina } from 'piscina'
 import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, MIN_CHUNK_BYTES } from '../constants.js'
 import type { BamHeader } from '../bam/header.js'
 import { BamError } from '../errors.js'
+import { opDriver, type OpDriver } from '../ops/lifecycle.js'
 import type { AnyOp, OpContext } from '../ops/op.js'
 import { loadOp, opReference } from '../ops/registry.js'
 import { encodeContext } from './context.js'
@@ -64,8 +65,8 @@ export interface RunOptions {
 }
 
 /**
- * Runs `op` (a built-in name, a module path, or an {@link Op} registered by name)
- * over every record of `source` and returns its result. `opOptions` may be a
+ * Runs `op` (a built-in op's name, or the path of a module whose default export
+ * implements {@link Op}) over every record of `source` and returns its result. `opOptions` may be a
  * function of the header (e.g. to resolve a region's reference name).
  *
  * @example
@@ -92,8 +93,8 @@ export async function run<R = unknown>(source: Source, op: string, opOptions: ob
     const resolved = typeof opOptions === 'function' ? opOptions(bam.header) : opOptions
     const ctx: OpContext = { references: bam.header.references, headerText: bam.header.text, options: resolved as Record<string, unknown> }
     const info: RunInfo = { runId: randomUUID(), op: ref, context: encodeContext(bam.header.references, resolved) }
-    const partial = await pump(bam, theOp, ctx, info, pool, chunkBytes, options)
-    return theOp.finish(partial, ctx) as R
+    const drive = opDriver<unknown, R>(theOp, ctx)
+    return drive.finish(await pump(bam, drive, info, pool, chunkBytes, options))
   } catch (e) {
     throw e instanceof BamError ? e.withSource(bam.source.name) : e
   } finally {
@@ -115,7 +116,7 @@ interface InFlight {
   result: Promise<ChunkResult>
 }
 
-async function pump(bam: OpenBam, op: AnyOp, ctx: OpContext, info: RunInfo, pool: Piscina, chunkBytes: number, options: RunOptions): Promise<unknown> {
+async function pump(bam: OpenBam, drive: OpDriver, info: RunInfo, pool: Piscina, chunkBytes: number, options: RunOptions): Promise<unknown> {
   const started = Date.now()
   const maxInFlight = options.maxInFlight ?? 2 * (pool.options.maxThreads ?? defaultThreads()) + 2
   if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new BamError('ERR_OPTION', `maxInFlight must be an integer ≥ 1, got ${maxInFlight}`)
@@ -127,7 +128,7 @@ async function pump(bam: OpenBam, op: AnyOp, ctx: OpContext, info: RunInfo, pool
     }
     return pool.run(task, { transferList: [compressed], signal: options.signal }) as Promise<ChunkResult>
   }
-  const stitcher = new Stitcher(op, ctx, (desc, compressed, carry) => send(desc, compressed, 0, carry))
+  const stitcher = new Stitcher(drive, (desc, compressed, carry) => send(desc, compressed, 0, carry))
   const queue: InFlight[] = []
   let peakInFlight = 0
   let lastBytes = bam.recordsCoffset
@@ -138,7 +139,7 @@ async function pump(bam: OpenBam, op: AnyOp, ctx: OpContext, info: RunInfo, pool
     const now = stitcher.lastBuffer
     if (held && held !== now) recycler.give(held)
     held = now
-    if (op.drain && options.onOutput) await options.onOutput(op.drain(stitcher.partial))
+    if (drive.ordered && options.onOutput) await options.onOutput(drive.drain(stitcher.partial))
     lastBytes = head.desc.cend
     afterChunk(stitcher.stats.chunks)
     options.onProgress?.({ bytes: lastBytes, totalBytes: bam.source.size, records: stitcher.stats.records, elapsedMs: Date.now() - started })

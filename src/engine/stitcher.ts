@@ -4,11 +4,10 @@
  * the records that straddle chunk boundaries, redoes chunks exactly when a guess
  * was wrong, and merges the partials.
  */
-import { RecordView } from '../bam/record.js'
-import { walkRecords, type WalkEnd } from '../bam/walk.js'
+import type { WalkEnd } from '../bam/walk.js'
 import { blockOffsetOf } from '../bgzf/block.js'
-import { BamError, withOffset } from '../errors.js'
-import type { AnyOp, OpContext } from '../ops/op.js'
+import { BamError, reviveThrown } from '../errors.js'
+import { inconsistentRecord, type OpDriver } from '../ops/lifecycle.js'
 import type { ChunkDescriptor } from './planner.js'
 import type { ChunkResult } from './task.js'
 import { concatBytes } from '../bytes.js'
@@ -33,7 +32,7 @@ export interface StitchStats {
  *
  * @example
  * ```ts
- * const s = new Stitcher(op, ctx, redo)
+ * const s = new Stitcher(opDriver(op, ctx), redo)
  * for (const [desc, result] of inOrder) await s.add(desc, result)
  * const partial = s.end()
  * ```
@@ -41,11 +40,11 @@ export interface StitchStats {
 export class Stitcher {
   private carry: Uint8Array = new Uint8Array(0)
   private acc: unknown
-  private last?: { desc: ChunkDescriptor; compressed: ArrayBuffer }
+  private last?: Placed
   readonly stats: StitchStats = { chunks: 0, records: 0, accepted: 0, redone: 0, unguessed: 0 }
 
-  constructor(private readonly op: AnyOp, private readonly ctx: OpContext, private readonly redo: Redo) {
-    this.acc = op.init(ctx)
+  constructor(private readonly drive: OpDriver, private readonly redo: Redo) {
+    this.acc = drive.fresh()
   }
 
   /**
@@ -64,28 +63,26 @@ export class Stitcher {
 
   /** Adds the result of the next chunk in order. */
   async add(desc: ChunkDescriptor, result: ChunkResult): Promise<void> {
-    if (result.error) throw BamError.fromJSON(result.error)
+    throwFailure(result)
     this.stats.chunks++
-    this.last = { desc, compressed: result.compressed }
+    const previous = this.last
+    const current = { desc, compressed: result.compressed }
+    this.last = current
     if (result.exact) return this.accept(result)
     if (result.invalid) return this.redoChunk(desc, result)
     const joined = concatBytes(this.carry, result.head)
-    const working = this.op.init(this.ctx)
-    const rec = new RecordView(joined)
-    let walked: WalkEnd
-    try {
-      walked = walkRecords(rec, 0, (r) => this.op.record(working, r, this.ctx))
-    } catch (e) {
-      throw withOffset(e, desc.coffset) // a record straddling into this chunk
-    }
-    if (walked.invalidAt >= 0) {
-      throw new BamError('ERR_BAD_RECORD', `corrupt BAM record: inconsistent block_size ${rec.moveTo(walked.invalidAt).blockSize}`, desc.coffset)
-    }
+    const working = this.drive.fresh()
+    // Records straddling into this chunk begin in the carried bytes: report them where they begin.
+    const where = (u: number): number => u < this.carry.length && previous
+      ? offsetIn(previous, previous.desc.isize - this.carry.length + u)
+      : offsetIn(current, u - this.carry.length)
+    const walked: WalkEnd = this.drive.walk(working, joined, 0, where)
+    if (walked.invalidAt >= 0) throw inconsistentRecord(joined, walked.invalidAt, where(walked.invalidAt))
     this.stats.records += walked.records
-    const straddling = this.op.seal ? this.op.seal(working, this.ctx) : working
+    const straddling = this.drive.sealed(working)
     if (result.start < 0) {
       this.stats.unguessed++
-      this.acc = this.op.merge(this.acc, straddling)
+      this.acc = this.drive.merge(this.acc, straddling)
       this.carry = joined.slice(walked.end)
       return undefined
     }
@@ -94,7 +91,7 @@ export class Stitcher {
       return this.redoChunk(desc, result)
     }
     this.stats.accepted++
-    this.acc = this.op.merge(this.acc, straddling)
+    this.acc = this.drive.merge(this.acc, straddling)
     return this.accept(result)
   }
 
@@ -108,15 +105,12 @@ export class Stitcher {
 
   /** File offset of the block where the cut-off record begins (the last chunk's first block if it began earlier). */
   private cutOffset(): number {
-    if (!this.last) return 0
-    const { desc, compressed } = this.last
-    const u = Math.max(0, desc.isize - this.carry.length)
-    return desc.coffset + blockOffsetOf(new Uint8Array(compressed), desc.blockSizes, u)
+    return this.last ? offsetIn(this.last, this.last.desc.isize - this.carry.length) : 0
   }
 
   private accept(result: ChunkResult): undefined {
     this.stats.records += result.records
-    if (result.partial !== null) this.acc = this.op.merge(this.acc, result.partial)
+    if (result.partial !== null) this.acc = this.drive.merge(this.acc, result.partial)
     this.carry = result.tail
     return undefined
   }
@@ -124,8 +118,26 @@ export class Stitcher {
   private async redoChunk(desc: ChunkDescriptor, result: ChunkResult): Promise<void> {
     this.stats.redone++
     const exact = await this.redo(desc, result.compressed, this.carry)
-    if (exact.error) throw BamError.fromJSON(exact.error)
+    throwFailure(exact)
     this.last = { desc, compressed: exact.compressed }
     this.accept(exact)
   }
 }
+
+/** A chunk and its compressed bytes, to turn positions in its data into file offsets. */
+interface Placed {
+  desc: ChunkDescriptor
+  compressed: ArrayBuffer
+}
+
+/** File offset of the block holding uncompressed position `u` of a chunk (clamped to its first block). */
+function offsetIn(chunk: Placed, u: number): number {
+  return chunk.desc.coffset + blockOffsetOf(new Uint8Array(chunk.compressed), chunk.desc.blockSizes, Math.max(0, u))
+}
+
+/** Rethrows the failure a worker sent back instead of throwing. */
+function throwFailure(result: ChunkResult): void {
+  if (result.error) throw BamError.fromJSON(result.error)
+  if (result.crash) throw reviveThrown(result.crash)
+}
+

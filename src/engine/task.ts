@@ -1,7 +1,7 @@
 /**
  * Messages between the main thread and the pool's workers.
  */
-import type { SerializedBamError } from '../errors.js'
+import type { SerializedBamError, SerializedThrown } from '../errors.js'
 
 /** What a worker needs to know about the run a chunk belongs to. */
 export interface RunInfo {
@@ -58,4 +58,6 @@ export interface ChunkResult {
   compressed: ArrayBuffer
   /** Set instead of throwing, so that the code and offset cross the thread boundary. */
   error?: SerializedBamError
+  /** Set instead of throwing for an exception that is not a BamError (a bug of the engine's own): name, message and stack. */
+  crash?: SerializedThrown
 }

@@ -6,7 +6,6 @@
  */
 import { FUNMAP } from '../bam/flags.js'
 import type { Op } from './op.js'
-import { registerOp } from './registry.js'
 
 /** One line of idxstats. */
 export interface IdxstatsLine {
@@ -47,7 +46,6 @@ export const idxstatsOp: Op<Float64Array, IdxstatsLine[], Record<string, never>>
     return lines
   },
 }
-registerOp(idxstatsOp)
 
 /**
  * Text exactly as `samtools idxstats` prints it: name, length, mapped, unmapped, tab-separated.

@@ -1,26 +1,28 @@
 /**
- * Built-in ops by name, and loading of a user's op from a module path.
+ * Op references: a built-in op's name (see builtins.ts) or a user's op module.
+ * A user's op is always a module (its default export implements Op), so that
+ * every thread — and every machine — can load it by the same reference.
  */
 import { pathToFileURL } from 'node:url'
 import path from 'node:path'
-import { BamError } from '../errors.js'
-import { countOp } from './count.js'
-import { flagstatOp } from './flagstat.js'
+import { BamError, thrownText } from '../errors.js'
+import { BUILTIN_OPS } from './builtins.js'
 import type { AnyOp } from './op.js'
 
-const builtins = new Map<string, AnyOp>([
-  [countOp.name, countOp],
-  [flagstatOp.name, flagstatOp],
-])
-
-/** Registers a built-in op (used by modules that add ops, e.g. view and idxstats). */
-export function registerOp(op: AnyOp): void {
-  builtins.set(op.name, op)
+/**
+ * Names of the built-in ops.
+ *
+ * @example
+ * ```ts
+ * builtinOpNames() // ['count', 'flagstat', 'idxstats', 'view']
+ * ```
+ */
+export function builtinOpNames(): string[] {
+  return Object.keys(BUILTIN_OPS)
 }
 
-/** Names of the built-in ops. */
-export function builtinOpNames(): string[] {
-  return [...builtins.keys()]
+function isBuiltin(name: string): boolean {
+  return Object.hasOwn(BUILTIN_OPS, name)
 }
 
 /**
@@ -34,7 +36,7 @@ export function builtinOpNames(): string[] {
  * ```
  */
 export function opReference(nameOrPath: string): string {
-  if (builtins.has(nameOrPath) || nameOrPath.startsWith('file:')) return nameOrPath
+  if (isBuiltin(nameOrPath) || nameOrPath.startsWith('file:')) return nameOrPath
   if (!/[/\\.]/.test(nameOrPath)) {
     throw new BamError('ERR_OPTION', `unknown op "${nameOrPath}" (built-in ops: ${builtinOpNames().join(', ')}; or give a module path)`)
   }
@@ -43,17 +45,33 @@ export function opReference(nameOrPath: string): string {
 
 const loaded = new Map<string, AnyOp>()
 
-/** Loads an op from a reference made by {@link opReference}. */
+/**
+ * Loads an op from a reference made by {@link opReference}, once per thread.
+ *
+ * @example
+ * ```ts
+ * const op = await loadOp(opReference('./my-op.js'))
+ * ```
+ */
 export async function loadOp(ref: string): Promise<AnyOp> {
-  const builtin = builtins.get(ref)
-  if (builtin) return builtin
   const cached = loaded.get(ref)
   if (cached) return cached
-  const mod = (await import(ref)) as { default?: AnyOp }
-  const op = mod.default
+  const builtin = isBuiltin(ref) ? BUILTIN_OPS[ref] : undefined
+  const op = builtin ? await builtin() : await importOp(ref)
   if (!op || typeof op.record !== 'function' || typeof op.init !== 'function' || typeof op.merge !== 'function' || typeof op.finish !== 'function') {
     throw new BamError('ERR_OPTION', `module ${ref} has no default export implementing Op (init, record, merge, finish)`)
   }
   loaded.set(ref, op)
   return op
 }
+
+/** A user's op module's default export; a module that is missing is a bad option, one that throws while loading is the op's failure. */
+async function importOp(ref: string): Promise<AnyOp | undefined> {
+  try {
+    return ((await import(ref)) as { default?: AnyOp }).default
+  } catch (e) {
+    if ((e as { code?: unknown })?.code === 'ERR_MODULE_NOT_FOUND') throw new BamError('ERR_OPTION', `op module ${ref} not found: ${(e as Error).message}`)
+    throw new BamError('ERR_OP', `op module ${ref} failed to load: ${thrownText(e)}`, -1, '', { cause: e })
+  }
+}
+

@@ -1,0 +1,124 @@
+/**
+ * The one way to drive an op through its life cycle (DESIGN.md "Ops"):
+ * `init` a fresh partial, fold records into it, `seal` it once it has seen
+ * all its records, `merge` partials in file order, `drain` the output of
+ * ordered ops, and `finish` the merged partial into the result. The worker
+ * kernel, the stitcher, the indexed-region path and the run loop all drive
+ * ops through here, so that an op's exceptions mean the same everywhere:
+ * a {@link BamError} the op raises keeps its code, anything else becomes
+ * `ERR_OP` with what it threw as `cause`, and either gets a file offset.
+ */
+import { RecordView } from '../bam/record.js'
+import { walkRecords, type WalkEnd } from '../bam/walk.js'
+import { BamError, opFailure } from '../errors.js'
+import type { AnyOp, OpContext } from './op.js'
+
+/** Maps a position in the walked bytes to the file offset reported in errors (-1: none). */
+export type FileOffsetOf = (u: number) => number
+
+/** An op bound to a run's context. See {@link opDriver}. */
+export interface OpDriver<P = unknown, R = unknown> {
+  /** The op driven. */
+  readonly op: AnyOp
+  /** The run's context, passed to every call of the op. */
+  readonly ctx: OpContext
+  /** True for ordered-output ops (they have `drain`). */
+  readonly ordered: boolean
+  /** A fresh, empty partial (`init`). */
+  fresh(): P
+  /**
+   * Folds every complete record of `data` from `start` into `p` (`record`) and
+   * says where the walk stopped (`invalidAt` ≥ 0: a record with inconsistent
+   * sizes; see {@link inconsistentRecord}). An exception of the op is thrown
+   * as {@link opFailure} says, at `where(offset of the record)`.
+   */
+  walk(p: P, data: Uint8Array, start: number, where?: FileOffsetOf): WalkEnd
+  /** Folds one record into `p`; an exception of the op is thrown as {@link opFailure} says, at `offset`. */
+  record(p: P, rec: RecordView, offset?: number): void
+  /** `p` once it has seen all its records (`seal`, when the op has one): plain data, ready to merge or move. */
+  sealed(p: P): P
+  /** `a` then `b`, merged (`merge`). */
+  merge(a: P, b: P): P
+  /** The output ready to be written, taken from a merged partial (`drain`; none for unordered ops). */
+  drain(p: P): Uint8Array[]
+  /** The result (`finish`). */
+  finish(p: P): R
+}
+
+/**
+ * Binds an op to a run's context.
+ *
+ * @example
+ * ```ts
+ * const drive = opDriver(op, ctx)
+ * const p = drive.fresh()
+ * const walked = drive.walk(p, data, start, (u) => fileOffsetOf(u))
+ * if (walked.invalidAt >= 0) throw inconsistentRecord(data, walked.invalidAt, fileOffsetOf(walked.invalidAt))
+ * let acc = drive.merge(drive.fresh(), drive.sealed(p))
+ * onOutput(drive.drain(acc))
+ * const result = drive.finish(acc)
+ * ```
+ */
+export function opDriver<P = unknown, R = unknown>(op: AnyOp, ctx: OpContext): OpDriver<P, R> {
+  const guard = <T>(call: () => T, offset = -1): T => {
+    try {
+      return call()
+    } catch (e) {
+      throw opFailure(e, op.name, offset)
+    }
+  }
+  return {
+    op,
+    ctx,
+    ordered: typeof op.drain === 'function',
+    fresh: () => guard(() => op.init(ctx) as P),
+    walk: (p, data, start, where) => walk(op, ctx, p, data, start, where),
+    record: (p, rec, offset = -1) => guard(() => op.record(p, rec, ctx), offset),
+    sealed: (p) => (op.seal ? guard(() => op.seal!(p, ctx) as P) : p),
+    merge: (a, b) => guard(() => op.merge(a, b) as P),
+    drain: (p) => (op.drain ? guard(() => op.drain!(p)) : []),
+    finish: (p) => guard(() => op.finish(p, ctx) as R),
+  }
+}
+
+/**
+ * The record visitor handed to `walkRecords`: one function object for every
+ * walk. A fresh closure per chunk is a new call target each time, and V8
+ * throws away walkRecords' optimised code ("wrong call target") at the next
+ * chunk; a stable target is optimised once.
+ */
+const visitor = {
+  op: null as AnyOp | null,
+  partial: null as unknown,
+  ctx: null as OpContext | null,
+}
+
+function visit(rec: RecordView): void {
+  visitor.op!.record(visitor.partial, rec, visitor.ctx!)
+}
+
+function walk(op: AnyOp, ctx: OpContext, partial: unknown, data: Uint8Array, start: number, where?: FileOffsetOf): WalkEnd {
+  visitor.op = op
+  visitor.partial = partial
+  visitor.ctx = ctx
+  const rec = new RecordView(data)
+  try {
+    return walkRecords(rec, start, visit)
+  } catch (e) {
+    throw opFailure(e, op.name, where ? where(rec.offset) : -1)
+  } finally {
+    visitor.partial = null
+  }
+}
+
+/**
+ * The error for a record whose sizes are inconsistent (`walkRecords`' `invalidAt`).
+ *
+ * @example
+ * ```ts
+ * if (walked.invalidAt >= 0) throw inconsistentRecord(data, walked.invalidAt, fileOffset)
+ * ```
+ */
+export function inconsistentRecord(data: Uint8Array, at: number, offset: number): BamError {
+  return new BamError('ERR_BAD_RECORD', `corrupt BAM record: inconsistent block_size ${new RecordView(data).moveTo(at).blockSize}`, offset)
+}
