@@ -69,7 +69,8 @@ export function processChunk(task: ChunkTask, op: AnyOp, ctx: OpContext, inflate
     if (exact) throw error
     return { ...base, invalid: true, head: new Uint8Array(0), tail: new Uint8Array(0), partial: null, records: 0 }
   }
-  const fileOffset = (u: number): number => task.coffset + blockOffsetOf(compressed, task.blockSizes, u - (task.carry?.length ?? 0))
+  const carried = task.carry?.length ?? 0
+  const fileOffset = (u: number): number => u < carried ? task.carryOffset ?? task.coffset : task.coffset + blockOffsetOf(compressed, task.blockSizes, u - carried)
   let walked: WalkEnd
   try {
     walked = drive.walk(partial, data, start, fileOffset)

@@ -121,14 +121,14 @@ async function pump(bam: OpenBam, drive: OpDriver, info: RunInfo, pool: Piscina,
   const maxInFlight = options.maxInFlight ?? 2 * (pool.options.maxThreads ?? defaultThreads()) + 2
   if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new BamError('ERR_OPTION', `maxInFlight must be an integer ≥ 1, got ${maxInFlight}`)
   const recycler = createRecycler(maxInFlight + 2)
-  const send = (desc: ChunkDescriptor, compressed: ArrayBuffer, start: number, carry?: Uint8Array): Promise<ChunkResult> => {
+  const send = (desc: ChunkDescriptor, compressed: ArrayBuffer, start: number, carry?: Uint8Array, carryOffset?: number): Promise<ChunkResult> => {
     const task: ChunkTask = {
       run: info, index: desc.index, compressed, blockSizes: desc.blockSizes, isize: desc.isize,
-      coffset: desc.coffset, start, carry, guessHook: options.guessHook,
+      coffset: desc.coffset, start, carry, carryOffset, guessHook: options.guessHook,
     }
     return pool.run(task, { transferList: [compressed], signal: options.signal }) as Promise<ChunkResult>
   }
-  const stitcher = new Stitcher(drive, (desc, compressed, carry) => send(desc, compressed, 0, carry))
+  const stitcher = new Stitcher(drive, (desc, compressed, carry, carryOffset) => send(desc, compressed, 0, carry, carryOffset))
   const queue: InFlight[] = []
   let peakInFlight = 0
   let lastBytes = bam.recordsCoffset

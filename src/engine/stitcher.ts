@@ -12,8 +12,11 @@ import type { ChunkDescriptor } from './planner.js'
 import type { ChunkResult } from './task.js'
 import { concatBytes } from '../bytes.js'
 
-/** Runs a chunk again with an exact start, given the bytes carried from the previous chunk. */
-export type Redo = (desc: ChunkDescriptor, compressed: ArrayBuffer, carry: Uint8Array) => Promise<ChunkResult>
+/**
+ * Runs a chunk again with an exact start, given the bytes carried from the
+ * previous chunks and the file offset of the block where they begin.
+ */
+export type Redo = (desc: ChunkDescriptor, compressed: ArrayBuffer, carry: Uint8Array, carryOffset: number) => Promise<ChunkResult>
 
 /** Counters kept by the stitcher, for tests and benchmarks. */
 export interface StitchStats {
@@ -39,6 +42,8 @@ export interface StitchStats {
  */
 export class Stitcher {
   private carry: Uint8Array = new Uint8Array(0)
+  /** File offset of the block where the carried bytes (a record cut off so far) begin. */
+  private carryOffset = 0
   private acc: unknown
   private last?: Placed
   readonly stats: StitchStats = { chunks: 0, records: 0, accepted: 0, redone: 0, unguessed: 0 }
@@ -65,17 +70,14 @@ export class Stitcher {
   async add(desc: ChunkDescriptor, result: ChunkResult): Promise<void> {
     throwFailure(result)
     this.stats.chunks++
-    const previous = this.last
     const current = { desc, compressed: result.compressed }
     this.last = current
     if (result.exact) return this.accept(result)
     if (result.invalid) return this.redoChunk(desc, result)
     const joined = concatBytes(this.carry, result.head)
     const working = this.drive.fresh()
-    // Records straddling into this chunk begin in the carried bytes: report them where they begin.
-    const where = (u: number): number => u < this.carry.length && previous
-      ? offsetIn(previous, previous.desc.isize - this.carry.length + u)
-      : offsetIn(current, u - this.carry.length)
+    // A record straddling into this chunk begins in the carried bytes: report it where it begins.
+    const where = (u: number): number => u < this.carry.length ? this.carryOffset : offsetIn(current, u - this.carry.length)
     const walked: WalkEnd = this.drive.walk(working, joined, 0, where)
     if (walked.invalidAt >= 0) throw inconsistentRecord(joined, walked.invalidAt, where(walked.invalidAt))
     this.stats.records += walked.records
@@ -83,7 +85,7 @@ export class Stitcher {
     if (result.start < 0) {
       this.stats.unguessed++
       this.acc = this.drive.merge(this.acc, straddling)
-      this.carry = joined.slice(walked.end)
+      this.carryOn(joined.slice(walked.end), current)
       return undefined
     }
     if (walked.end !== joined.length) {
@@ -111,13 +113,19 @@ export class Stitcher {
   private accept(result: ChunkResult): undefined {
     this.stats.records += result.records
     if (result.partial !== null) this.acc = this.drive.merge(this.acc, result.partial)
-    this.carry = result.tail
+    this.carryOn(result.tail, this.last!)
     return undefined
+  }
+
+  /** Keeps the bytes after a chunk's last complete record; they begin in that chunk unless they are longer than it. */
+  private carryOn(tail: Uint8Array, chunk: Placed): void {
+    if (tail.length <= chunk.desc.isize) this.carryOffset = offsetIn(chunk, chunk.desc.isize - tail.length)
+    this.carry = tail
   }
 
   private async redoChunk(desc: ChunkDescriptor, result: ChunkResult): Promise<void> {
     this.stats.redone++
-    const exact = await this.redo(desc, result.compressed, this.carry)
+    const exact = await this.redo(desc, result.compressed, this.carry, this.carryOffset)
     throwFailure(exact)
     this.last = { desc, compressed: exact.compressed }
     this.accept(exact)

@@ -33,6 +33,8 @@ export interface ChunkTask {
   start: number
   /** Exact bytes of the record cut off at the end of the previous chunk (redo only). */
   carry?: Uint8Array
+  /** File offset of the block where `carry` begins (for errors about the record it holds). */
+  carryOffset?: number
   /** Test hook: force wrong guesses. */
   guessHook?: GuessHook
 }
