@@ -81,7 +81,10 @@ export function storedError(e: unknown): StoredError {
   return { name: 'Error', message: String(e) }
 }
 
-/** BamError codes caused by the bytes of the input itself: running again cannot help. */
+/**
+ * BamError codes caused by the bytes of the input itself: running again cannot help.
+ * `ERR_OP` (a user op's own exception) is not one of them: it is retried like any failure.
+ */
 const PERMANENT_CODES = new Set([
   'ERR_NOT_BGZF', 'ERR_BGZF_CRC', 'ERR_BGZF_ISIZE', 'ERR_BGZF_INFLATE', 'ERR_TRUNCATED',
   'ERR_NOT_BAM', 'ERR_HEADER_LIMIT', 'ERR_BAD_RECORD', 'ERR_OPTION',

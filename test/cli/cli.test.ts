@@ -87,6 +87,17 @@ describe('errors: one line naming the input and offset, non-zero exit', () => {
     expect(r.status).toBe(1)
     expect(r.stderr).toMatch(/cut\.bam: truncated file: .* \(at byte \d+\)\n$/)
   })
+
+  it('a user op that throws: ERR_OP with the input, the record\'s offset, then the op\'s stack', () => {
+    const op = path.resolve(import.meta.dirname, '../fixtures/ops/type-error-op.mjs')
+    const r = cli(['run', op, SAMPLE, '--options', '{"name":"SRR065390.256433"}', '-@', '2'])
+    expect(r.status).toBe(1)
+    expect(r.stdout).toBe('')
+    const [line, ...stack] = r.stderr.split('\n')
+    expect(line).toMatch(/^bamstream run: .*htslib_test_ce_1000\.bam: op "type-error" threw TypeError: Cannot read properties of undefined \(reading 'length'\) \(at byte \d+\)$/)
+    expect(stack[0]).toBe("TypeError: Cannot read properties of undefined (reading 'length')")
+    expect(stack[1]).toContain('type-error-op.mjs:10')
+  })
 })
 
 describe('bamstream view', () => {
