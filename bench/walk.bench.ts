@@ -18,13 +18,14 @@ export async function walkSuite(fx: Fixture): Promise<MicroRow[]> {
   const data = fx.inflated[0]!
   const start = fx.chunks[0]!.start
   const rec = new RecordView(data)
-  const records = walkRecords(rec, start, () => {}).records
+  const nRef = fx.ctx.references.length
+  const records = walkRecords(rec, start, () => {}, fx.ctx.references.length).records
   let sink = 0
   const noop = (): void => {}
   const fields = (r: RecordView): void => { sink += r.flag + r.mapq + r.refID + r.nextRefID }
   const bench = newBench('walk')
-  bench.add('walkRecords, empty visitor', () => walkRecords(rec, start, noop))
-  bench.add('walkRecords + flag/mapq/refID/nextRefID', () => walkRecords(rec, start, fields))
+  bench.add('walkRecords, empty visitor', () => walkRecords(rec, start, noop, nRef))
+  bench.add('walkRecords + flag/mapq/refID/nextRefID', () => walkRecords(rec, start, fields, nRef))
   const rows = await runSuite('record walk', bench, () => ({ bytes: data.length - start, records }))
   if (sink === 42) process.stdout.write('') // keep `sink` alive
   return rows

@@ -1,10 +1,10 @@
 /**
- * Walking records chained by `block_size` through decompressed bytes.
+ * Walking records chained by `block_size` through decompressed bytes, each
+ * checked by the shared validator (`validate.ts`, htslib's `bam_read1` rules).
  */
+import { BLOCK_SIZE_BYTES, FIXED_BYTES, RecordView } from './record.js'
 import { MAX_RECORD_BYTES } from '../constants.js'
-import {
-  BLOCK_SIZE_BYTES, FIXED_BYTES, L_READ_NAME_OFFSET, L_SEQ_OFFSET, N_CIGAR_OP_OFFSET, RecordView,
-} from './record.js'
+import { BAD_BLOCK_SIZE, RECORD_OK, checkFixedFields, checkRecord } from './validate.js'
 
 /** Where a walk stopped. */
 export interface WalkEnd {
@@ -12,23 +12,27 @@ export interface WalkEnd {
   end: number
   /** Complete records visited. */
   records: number
-  /** Offset of a record whose sizes are inconsistent, or -1 if none was met. */
+  /** Offset of a record that fails validation, or -1 if none was met. */
   invalidAt: number
+  /** Why the record at `invalidAt` is invalid: a `BAD_*` code of `validate.ts`, or `RECORD_OK`. */
+  problem: number
 }
 
 /**
- * Visits every complete record from `from`, stopping at the first record cut
- * off by the end of `rec.bytes` or at the first inconsistent one. The same view
- * is moved from record to record: `visit` must not keep it.
+ * Visits every complete, valid record from `from`, stopping at the first
+ * record cut off by the end of `rec.bytes` (whose fixed fields, when present,
+ * are checked at once) or at the first invalid one. The same view is moved
+ * from record to record: `visit` must not keep it.
  *
+ * @param nRef - number of reference sequences in the header (refIDs are checked against it).
  * @example
  * ```ts
  * const rec = new RecordView(data)
  * let n = 0
- * const { end } = walkRecords(rec, 0, () => { n++ })
+ * const { end } = walkRecords(rec, 0, () => { n++ }, header.references.length)
  * ```
  */
-export function walkRecords(rec: RecordView, from: number, visit: (rec: RecordView) => void): WalkEnd {
+export function walkRecords(rec: RecordView, from: number, visit: (rec: RecordView) => void, nRef: number): WalkEnd {
   const bytes = rec.bytes
   const view = rec.view
   const length = bytes.length
@@ -36,26 +40,18 @@ export function walkRecords(rec: RecordView, from: number, visit: (rec: RecordVi
   let records = 0
   while (p + BLOCK_SIZE_BYTES <= length) {
     const blockSize = view.getInt32(p, true)
-    if (!consistentSizes(view, bytes, p, blockSize)) return { end: p, records, invalidAt: p }
     const next = p + BLOCK_SIZE_BYTES + blockSize
-    if (next > length) break
+    if (next > length || blockSize < FIXED_BYTES) {
+      const problem = blockSize < FIXED_BYTES || blockSize > MAX_RECORD_BYTES ? BAD_BLOCK_SIZE
+        : p + BLOCK_SIZE_BYTES + FIXED_BYTES <= length ? checkFixedFields(view, bytes, p, nRef) : RECORD_OK
+      if (problem !== RECORD_OK) return { end: p, records, invalidAt: p, problem }
+      break
+    }
+    const problem = checkRecord(view, bytes, p, nRef)
+    if (problem !== RECORD_OK) return { end: p, records, invalidAt: p, problem }
     visit(rec.moveTo(p))
     records++
     p = next
   }
-  return { end: p, records, invalidAt: -1 }
-}
-
-/**
- * True if `block_size` is in range and, when the fixed part is present, the
- * variable-length fields fit inside the record.
- */
-function consistentSizes(view: DataView, bytes: Uint8Array, p: number, blockSize: number): boolean {
-  if (blockSize < FIXED_BYTES || blockSize > MAX_RECORD_BYTES) return false
-  if (p + BLOCK_SIZE_BYTES + FIXED_BYTES > bytes.length) return true
-  const lName = bytes[p + L_READ_NAME_OFFSET]!
-  const nCigar = view.getUint16(p + N_CIGAR_OP_OFFSET, true)
-  const lSeq = view.getInt32(p + L_SEQ_OFFSET, true)
-  if (lName < 1 || lSeq < 0) return false
-  return FIXED_BYTES + lName + 4 * nCigar + ((lSeq + 1) >> 1) + lSeq <= blockSize
+  return { end: p, records, invalidAt: -1, problem: RECORD_OK }
 }

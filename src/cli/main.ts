@@ -10,6 +10,7 @@
  */
 import { Command, CommanderError } from 'commander'
 import { BamError } from '../errors.js'
+import { errnoText } from '../engine/sink.js'
 import { enablePeriodicGc } from '../engine/gc.js'
 import { registerViewCommand } from './view.js'
 import { registerCountCommand, registerFlagstatCommand, registerIdxstatsCommand, registerRunCommand } from './stats.js'
@@ -57,8 +58,8 @@ async function main(argv: string[]): Promise<void> {
   enablePeriodicGc() // flat memory on long runs (src/engine/gc.ts); this is our own process
   const program = await buildProgram(argv)
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0) // the reader went away (`| head`): stop quietly
-    reportError(program.args[0] ?? '', new BamError('ERR_OUTPUT', `cannot write standard output: ${e.message}`))
+    if (e.code === 'EPIPE') process.exit(1) // the reader went away (`| head`): output is lost, so not 0; quiet, as samtools dies of SIGPIPE
+    reportError(program.args[0] ?? '', new BamError('ERR_OUTPUT', `cannot write standard output: ${errnoText(e)}`))
     process.exit(1)
   })
   try {

@@ -6,7 +6,7 @@ import { countRecords } from '../engine/view.js'
 import { view } from '../engine/view.js'
 import { BamError } from '../errors.js'
 import { addEngineOptions, addFilterOptions, filterOptions, parseInteger } from './options.js'
-import { writeStdout } from './output.js'
+import { checkStdoutOpen, writeFile, writeStdout } from './output.js'
 import { progressBar } from './progress.js'
 
 interface ViewFlags {
@@ -52,7 +52,7 @@ export function registerViewCommand(program: Command): void {
     .option('-H, --header-only', 'print the header only')
     .option('-c, --count', 'print only the count of matching records')
     .option('-b, --bam', 'write BAM (BGZF-compressed, with header and EOF block)')
-    .option('-o, --output <file>', 'write to FILE (atomically: renamed into place when complete) instead of stdout')
+    .option('-o, --output <file>', 'write to FILE instead of stdout (a regular file is written atomically: renamed into place when complete; a device or FIFO is written in place)')
     .option('--region <region>', 'only records overlapping chr[:beg[-end]] (1-based, inclusive); uses a .bai if present, else a full scan')
     .option('--no-index', 'with a region: ignore any .bai and scan the whole file')
     .addOption(new Option('-l, --level <n>', 'zlib compression level for -b (0-9)').argParser(parseInteger).default(6))
@@ -62,9 +62,11 @@ export function registerViewCommand(program: Command): void {
     if (o.region && regionArg) throw new BamError('ERR_OPTION', 'give the region once, either with --region or as an argument')
     const engine = { threads: o.threads, chunkBytes: o.chunkSize, onProgress: o.output ? progressBar(process.stderr) : undefined }
     if (o.count) {
-      await writeStdout(`${await countRecords(input, { ...filterOptions(o), ...engine, region, noIndex: !o.index })}\n`)
+      const text = `${await countRecords(input, { ...filterOptions(o), ...engine, region, noIndex: !o.index })}\n`
+      await (o.output ? writeFile(o.output, text) : writeStdout(text))
       return
     }
+    if (!o.output) checkStdoutOpen()
     await view(input, {
       ...filterOptions(o), ...engine, region, noIndex: !o.index, level: o.level,
       output: o.output ?? process.stdout,

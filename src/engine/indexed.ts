@@ -52,7 +52,7 @@ export async function visitRegion(file: string, indexFile: string, header: BamHe
     throw new BamError('ERR_NOT_BAM', `index ${indexFile} has ${index.refs.length} references, the BAM ${header.references.length}`, -1, file)
   }
   let bytesRead = 0
-  for (const chunk of queryChunks(index, region)) bytesRead += await visitChunk(file, chunk, region, visit, afterBlock)
+  for (const chunk of queryChunks(index, region)) bytesRead += await visitChunk(file, chunk, region, visit, header.references.length, afterBlock)
   return bytesRead
 }
 
@@ -62,7 +62,7 @@ interface BlockStart {
   coffset: number
 }
 
-async function visitChunk(file: string, chunk: VirtualChunk, region: Region, visit: (rec: RecordView, offset: number) => void, afterBlock?: () => Promise<void>): Promise<number> {
+async function visitChunk(file: string, chunk: VirtualChunk, region: Region, visit: (rec: RecordView, offset: number) => void, nRef: number, afterBlock?: () => Promise<void>): Promise<number> {
   const cbeg = Math.floor(chunk.beg / UOFFSET_SPAN)
   const stream = fs.createReadStream(file, { start: cbeg, highWaterMark: 4 * MAX_BLOCK })
   let pending: Uint8Array = new Uint8Array(0)
@@ -76,7 +76,7 @@ async function visitChunk(file: string, chunk: VirtualChunk, region: Region, vis
       inflateBlock(block.bytes, out, 0, cbeg + block.coffset)
       starts.push({ u: pending.length, coffset: cbeg + block.coffset })
       pending = concatBytes(pending, out)
-      const walked = walkBlock(pending, pos, starts, chunk, region, visit)
+      const walked = walkBlock(pending, pos, starts, chunk, region, visit, nRef)
       await afterBlock?.()
       if (walked.done) break
       pending = pending.subarray(walked.end)
@@ -96,7 +96,7 @@ function voffsetOf(starts: BlockStart[], k: number): number {
 }
 
 /** Visits the complete records from `pos`; `done` once past the chunk or the region. */
-function walkBlock(bytes: Uint8Array, pos: number, starts: BlockStart[], chunk: VirtualChunk, region: Region, visit: (rec: RecordView, offset: number) => void): { end: number; done: boolean } {
+function walkBlock(bytes: Uint8Array, pos: number, starts: BlockStart[], chunk: VirtualChunk, region: Region, visit: (rec: RecordView, offset: number) => void, nRef: number): { end: number; done: boolean } {
   let done = false
   const walked = walkRecords(new RecordView(bytes), pos, (r) => {
     if (done) return
@@ -105,8 +105,8 @@ function walkBlock(bytes: Uint8Array, pos: number, starts: BlockStart[], chunk: 
       return
     }
     if (overlaps(r, region)) visit(r, Math.floor(voffsetOf(starts, r.offset) / UOFFSET_SPAN))
-  })
-  if (walked.invalidAt >= 0) throw inconsistentRecord(bytes, walked.invalidAt, Math.floor(voffsetOf(starts, walked.invalidAt) / UOFFSET_SPAN))
+  }, nRef)
+  if (walked.invalidAt >= 0) throw inconsistentRecord(bytes, walked, Math.floor(voffsetOf(starts, walked.invalidAt) / UOFFSET_SPAN), nRef)
   return { end: walked.end, done }
 }
 

@@ -77,7 +77,7 @@ export function processChunk(task: ChunkTask, op: AnyOp, ctx: OpContext, inflate
   } catch (e) {
     return failed(e)
   }
-  if (walked.invalidAt >= 0) return failed(inconsistentRecord(data, walked.invalidAt, fileOffset(walked.invalidAt)))
+  if (walked.invalidAt >= 0) return failed(inconsistentRecord(data, walked, fileOffset(walked.invalidAt), ctx.references.length))
   return {
     ...base,
     invalid: false,

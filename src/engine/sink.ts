@@ -1,19 +1,21 @@
 /**
- * Output sinks with backpressure: stdout, or a file written under a temporary
- * name and renamed into place only when complete, so a failed run never leaves
- * a file that looks finished.
+ * Output sinks with backpressure: a writable stream (stdout), or a path. A
+ * regular file (or a new path) is written atomically through `atomic.ts`
+ * (temporary file, fsync, rename), so a failed run never leaves a file that
+ * looks finished; a device, FIFO or socket is written straight through, as
+ * samtools does (renaming over `/dev/null` or a FIFO would replace it); a
+ * symbolic link is followed to what it names.
  */
 import fs from 'node:fs'
-import path from 'node:path'
-import { randomUUID } from 'node:crypto'
 import type { Writable } from 'node:stream'
 import { BamError } from '../errors.js'
+import { createAtomicFile } from './atomic.js'
 
 /** Where ordered output goes. */
 export interface Sink {
   /** Writes bytes, resolving when the stream can take more (backpressure). */
   write(bytes: Uint8Array): Promise<void>
-  /** Flushes and, for files, renames the temporary file into place. */
+  /** Flushes and, for regular files, renames the temporary file into place. */
   close(): Promise<void>
   /** Abandons the output: a temporary file is removed. */
   abort(): Promise<void>
@@ -60,7 +62,8 @@ export function streamSink(stream: Writable, name = 'output'): Sink {
 }
 
 /**
- * A sink to a file: bytes go to `<file>.partial-<pid>` and are renamed to `file` by `close()`.
+ * A sink to a path: atomic for a regular file or a new path, straight through
+ * for a device, FIFO or socket (see the module comment).
  *
  * @example
  * ```ts
@@ -69,29 +72,63 @@ export function streamSink(stream: Writable, name = 'output'): Sink {
  * ```
  */
 export async function fileSink(file: string): Promise<Sink> {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.partial-${process.pid}-${randomUUID().slice(0, 8)}`)
-  let stream: fs.WriteStream
+  let target: string
+  let kind: 'regular' | 'special'
   try {
-    await fs.promises.access(path.dirname(file) || '.', fs.constants.W_OK)
-    stream = fs.createWriteStream(temp, { flags: 'wx' })
-    await new Promise<void>((resolve, reject) => { stream.once('open', () => resolve()); stream.once('error', reject) })
+    ({ target, kind } = await resolveOutput(file))
   } catch (e) {
     throw outputError(file, e as Error)
   }
-  const inner = streamSink(stream, file)
-  const end = (): Promise<void> => new Promise((resolve, reject) => {
-    stream.end((e?: Error | null) => (e ? reject(outputError(file, e)) : resolve()))
-  })
+  return kind === 'regular' ? atomicSink(file, target) : await specialSink(file, target)
+}
+
+/** What `file` names: the path to write (links followed) and whether it is (or will be) a regular file. */
+async function resolveOutput(file: string): Promise<{ target: string; kind: 'regular' | 'special' }> {
+  let target = file
+  let stat: fs.Stats
+  try {
+    stat = await fs.promises.stat(file) // follows links
+    target = await fs.promises.realpath(file)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+    const link = await fs.promises.lstat(file).catch(() => undefined)
+    return { target, kind: link?.isSymbolicLink() ? 'special' : 'regular' } // a dangling link: write through it
+  }
+  if (stat.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' })
+  return { target, kind: stat.isFile() ? 'regular' : 'special' }
+}
+
+async function atomicSink(name: string, target: string): Promise<Sink> {
+  let file: Awaited<ReturnType<typeof createAtomicFile>>
+  try {
+    file = await createAtomicFile(target, { createDirs: false })
+  } catch (e) {
+    throw outputError(name, e as Error)
+  }
+  return {
+    write: (bytes) => file.write(bytes).catch((e: Error) => { throw outputError(name, e) }),
+    close: () => file.commit().catch((e: Error) => { throw outputError(name, e) }),
+    abort: () => file.abort().catch(() => {}),
+  }
+}
+
+/** A device, FIFO, socket or dangling link: opened for writing and written in place. */
+async function specialSink(name: string, target: string): Promise<Sink> {
+  const stream = fs.createWriteStream(target, { flags: 'w' })
+  try {
+    await new Promise<void>((resolve, reject) => { stream.once('open', () => resolve()); stream.once('error', reject) })
+  } catch (e) {
+    throw outputError(name, e as Error)
+  }
+  const inner = streamSink(stream, name)
   return {
     write: inner.write,
-    async close() {
-      await end()
-      await fs.promises.rename(temp, file).catch((e: Error) => { throw outputError(file, e) })
-    },
+    close: () => new Promise((resolve, reject) => {
+      stream.end((e?: Error | null) => (e ? reject(outputError(name, e)) : resolve()))
+    }),
     async abort() {
       await inner.abort()
       stream.destroy()
-      await fs.promises.rm(temp, { force: true }).catch(() => {})
     },
   }
 }
@@ -115,8 +152,25 @@ function waitDrain(stream: Writable, name: string): Promise<void> {
   })
 }
 
-function outputError(name: string, e: Error): BamError {
+/**
+ * An `ERR_OUTPUT` naming the output (as its `source`) and the cause once:
+ * `out.sam: cannot write output: no such file or directory (ENOENT)`, not
+ * Node's message with the code and path repeated.
+ *
+ * @example
+ * ```ts
+ * outputError('out.sam', e).describe() // 'out.sam: cannot write output: permission denied (EACCES)'
+ * ```
+ */
+export function outputError(name: string, e: Error): BamError {
   if (e instanceof BamError) return e
+  return new BamError('ERR_OUTPUT', `cannot write output: ${errnoText(e)}`, -1, name)
+}
+
+/** `no such file or directory (ENOENT)` from Node's `ENOENT: no such file or directory, open 'x'`. */
+export function errnoText(e: Error): string {
   const code = (e as NodeJS.ErrnoException).code
-  return new BamError('ERR_OUTPUT', `cannot write ${name}: ${code ? `${code} ` : ''}${e.message}`.trim(), -1, name)
+  if (!code) return e.message
+  const m = new RegExp(`^${code}: ([^,]+)`).exec(e.message)
+  return `${m ? m[1] : e.message} (${code})`
 }

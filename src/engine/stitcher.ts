@@ -79,7 +79,7 @@ export class Stitcher {
     // A record straddling into this chunk begins in the carried bytes: report it where it begins.
     const where = (u: number): number => u < this.carry.length ? this.carryOffset : offsetIn(current, u - this.carry.length)
     const walked: WalkEnd = this.drive.walk(working, joined, 0, where)
-    if (walked.invalidAt >= 0) throw inconsistentRecord(joined, walked.invalidAt, where(walked.invalidAt))
+    if (walked.invalidAt >= 0) throw inconsistentRecord(joined, walked, where(walked.invalidAt), this.drive.ctx.references.length)
     this.stats.records += walked.records
     const straddling = this.drive.sealed(working)
     if (result.start < 0) {

@@ -10,6 +10,7 @@
  */
 import { RecordView } from '../bam/record.js'
 import { walkRecords, type WalkEnd } from '../bam/walk.js'
+import { describeRecordProblem } from '../bam/validate.js'
 import { BamError, opFailure } from '../errors.js'
 import type { AnyOp, OpContext } from './op.js'
 
@@ -28,8 +29,8 @@ export interface OpDriver<P = unknown, R = unknown> {
   fresh(): P
   /**
    * Folds every complete record of `data` from `start` into `p` (`record`) and
-   * says where the walk stopped (`invalidAt` ≥ 0: a record with inconsistent
-   * sizes; see {@link inconsistentRecord}). An exception of the op is thrown
+   * says where the walk stopped (`invalidAt` ≥ 0: a record that fails htslib's
+   * checks, `validate.ts`; see {@link inconsistentRecord}). An exception of the op is thrown
    * as {@link opFailure} says, at `where(offset of the record)`.
    */
   walk(p: P, data: Uint8Array, start: number, where?: FileOffsetOf): WalkEnd
@@ -53,7 +54,7 @@ export interface OpDriver<P = unknown, R = unknown> {
  * const drive = opDriver(op, ctx)
  * const p = drive.fresh()
  * const walked = drive.walk(p, data, start, (u) => fileOffsetOf(u))
- * if (walked.invalidAt >= 0) throw inconsistentRecord(data, walked.invalidAt, fileOffsetOf(walked.invalidAt))
+ * if (walked.invalidAt >= 0) throw inconsistentRecord(data, walked, fileOffsetOf(walked.invalidAt), ctx.references.length)
  * let acc = drive.merge(drive.fresh(), drive.sealed(p))
  * onOutput(drive.drain(acc))
  * const result = drive.finish(acc)
@@ -103,7 +104,7 @@ function walk(op: AnyOp, ctx: OpContext, partial: unknown, data: Uint8Array, sta
   visitor.ctx = ctx
   const rec = new RecordView(data)
   try {
-    return walkRecords(rec, start, visit)
+    return walkRecords(rec, start, visit, ctx.references.length)
   } catch (e) {
     throw opFailure(e, op.name, where ? where(rec.offset) : -1)
   } finally {
@@ -112,13 +113,15 @@ function walk(op: AnyOp, ctx: OpContext, partial: unknown, data: Uint8Array, sta
 }
 
 /**
- * The error for a record whose sizes are inconsistent (`walkRecords`' `invalidAt`).
+ * The error for the record that stopped a walk (`walkRecords`' `invalidAt` and
+ * `problem`): `ERR_BAD_RECORD` with a message naming the field, at `offset`.
  *
  * @example
  * ```ts
- * if (walked.invalidAt >= 0) throw inconsistentRecord(data, walked.invalidAt, fileOffset)
+ * if (walked.invalidAt >= 0) throw inconsistentRecord(data, walked, fileOffset, header.references.length)
  * ```
  */
-export function inconsistentRecord(data: Uint8Array, at: number, offset: number): BamError {
-  return new BamError('ERR_BAD_RECORD', `corrupt BAM record: inconsistent block_size ${new RecordView(data).moveTo(at).blockSize}`, offset)
+export function inconsistentRecord(data: Uint8Array, walked: Pick<WalkEnd, 'invalidAt' | 'problem'>, offset: number, nRef: number): BamError {
+  const rec = new RecordView(data)
+  return new BamError('ERR_BAD_RECORD', describeRecordProblem(walked.problem, rec.view, data, walked.invalidAt, nRef), offset)
 }

@@ -11,7 +11,7 @@
  */
 import type { Piscina } from 'piscina'
 import { createPool } from '../engine/pool.js'
-import { removeStaleTemps } from './atomic.js'
+import { removeStaleTemps } from '../engine/atomic.js'
 import type { DaemonConfig, SensorConfig } from './config.js'
 import { SensorError, storedError } from './errors.js'
 import { acquireLease, heartbeat, releaseLease } from './lease.js'

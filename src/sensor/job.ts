@@ -24,7 +24,7 @@ import { view, type ViewCallOptions } from '../engine/view.js'
 import { formatFlagstat, formatFlagstatJson, type FlagstatResult } from '../ops/flagstat.js'
 import { formatIdxstats, type IdxstatsLine } from '../ops/idxstats.js'
 import { builtinOpNames, loadOp, opReference } from '../ops/registry.js'
-import { createAtomicFile, writeFileAtomic, type AtomicFile } from './atomic.js'
+import { createAtomicFile, writeFileAtomic, type AtomicFile } from '../engine/atomic.js'
 import { SensorError } from './errors.js'
 import { countOptions, noOptions, viewOptions } from './job-options.js'
 
