@@ -44,6 +44,9 @@ export class BamError extends Error {
     this.code = code
     this.offset = offset
     this.source = source
+    // Format the stack now: until it is first read, V8 keeps every frame's receiver and
+    // function alive, and through them a failed run's buffers (MiBs per kept error).
+    void this.stack
   }
 
   /** Names the input in the error, if it was not named yet. Returns `this`. */

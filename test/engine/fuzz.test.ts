@@ -91,9 +91,9 @@ describe('record fuzzing against samtools (issue 9)', () => {
           : want.startsWith('error') ? (error ? 'both-error' : 'bamstream-only-ok')
             : error ? 'bamstream-only-error' : sha1(got!) === want ? 'same-output' : 'different-output'
         rows.push({ c, op, verdict, error: error instanceof BamError ? error : undefined })
+        peakRss = Math.max(peakRss, process.memoryUsage().rss)
         if (error && !(error instanceof BamError)) throw error
       }
-      peakRss = Math.max(peakRss, process.memoryUsage().rss)
     }
     const table: Record<string, number> = {}
     for (const r of rows) table[r.verdict] = (table[r.verdict] ?? 0) + 1
