@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { BamError } from '../../src/errors.js'
 import { inconsistentRecord, opDriver } from '../../src/ops/lifecycle.js'
+import { BAD_BLOCK_SIZE } from '../../src/bam/validate.js'
 import type { Op } from '../../src/ops/op.js'
 import { viewOp } from '../../src/ops/view.js'
 import { readBam } from '../helpers/read-bam.js'
@@ -59,7 +60,7 @@ describe('opDriver', () => {
   it('names an inconsistent record by its block_size', () => {
     const data = new Uint8Array(8)
     new DataView(data.buffer).setInt32(0, 3, true)
-    const e = inconsistentRecord(data, 0, 42)
-    expect([e.code, e.message, e.offset]).toEqual(['ERR_BAD_RECORD', 'corrupt BAM record: inconsistent block_size 3', 42])
+    const e = inconsistentRecord(data, { invalidAt: 0, problem: BAD_BLOCK_SIZE }, 42, 1)
+    expect([e.code, e.message, e.offset]).toEqual(['ERR_BAD_RECORD', 'corrupt BAM record: block_size 3 is outside [32, 536870912]', 42])
   })
 })
