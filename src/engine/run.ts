@@ -128,7 +128,7 @@ async function pump(bam: OpenBam, drive: OpDriver, info: RunInfo, pool: Piscina,
     }
     return pool.run(task, { transferList: [compressed], signal: options.signal }) as Promise<ChunkResult>
   }
-  const stitcher = new Stitcher(drive, (desc, compressed, carry, carryOffset) => send(desc, compressed, 0, carry, carryOffset))
+  const stitcher = new Stitcher(drive, (desc, compressed, start, carry, carryOffset) => send(desc, compressed, start, carry, carryOffset))
   const queue: InFlight[] = []
   let peakInFlight = 0
   let lastBytes = bam.recordsCoffset
