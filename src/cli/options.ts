@@ -3,8 +3,9 @@
  */
 import { Option, type Command } from 'commander'
 import { DEFAULT_CHUNK_BYTES } from '../constants.js'
-import { defaultThreads } from '../engine/pool.js'
+import { defaultThreads, maxThreads } from '../engine/pool.js'
 import { BamError } from '../errors.js'
+import { DEFAULT_HTTP_TIMEOUT_MS } from '../engine/http.js'
 
 /** Size units accepted by `--chunk-size`. */
 const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }
@@ -38,17 +39,33 @@ export function parseInteger(text: string): number {
   return n
 }
 
+/**
+ * Parses a positive number of seconds (fractions allowed) into milliseconds.
+ *
+ * @example
+ * ```ts
+ * parseSeconds('2.5') // 2500
+ * ```
+ */
+export function parseSeconds(text: string): number {
+  const s = Number(text.trim().replace(/s$/i, ''))
+  if (!Number.isFinite(s) || s <= 0) throw new BamError('ERR_OPTION', `invalid number of seconds "${text}"`)
+  return Math.round(s * 1000)
+}
+
 /** Parses a positive thread count. */
 export function parseThreads(text: string): number {
   const n = parseInteger(text)
   if (n < 1) throw new BamError('ERR_OPTION', `thread count must be at least 1, got ${text}`)
-  return n
+  if (n > maxThreads()) process.stderr.write(`bamstream: -@ ${text}: using ${maxThreads()} threads, the most allowed (4 per core, at least 8)\n`)
+  return Math.min(n, maxThreads())
 }
 
 /** Adds `-@/--threads`, `--chunk-size` and `--buffered` to a command. */
 export function addEngineOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('-@, --threads <n>', 'worker threads').argParser(parseThreads).default(defaultThreads(), 'all cores'))
+    .addOption(new Option('--http-timeout <seconds>', 'for http(s) inputs: longest wait for a response, and longest silence in the body (then up to 2 retries, resuming with Range)').argParser(parseSeconds).default(DEFAULT_HTTP_TIMEOUT_MS, '20'))
     .addOption(new Option('--chunk-size <bytes>', 'uncompressed bytes per parallel chunk (k, M, G suffixes)').argParser(parseSize).default(DEFAULT_CHUNK_BYTES, '2M'))
     .addOption(new Option('--buffered', 'read every chunk into memory before processing any (the "assets" way; for memory comparisons only)'))
 }

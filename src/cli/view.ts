@@ -20,6 +20,7 @@ interface ViewFlags {
   level?: number
   threads: number
   chunkSize: number
+  httpTimeout: number
   requireFlags?: number
   excludeFlags?: number
   minMQ?: number
@@ -60,7 +61,7 @@ export function registerViewCommand(program: Command): void {
   addFilterOptions(addEngineOptions(cmd)).action(async (input: string, regionArg: string | undefined, o: ViewFlags) => {
     const region = o.region ?? regionArg
     if (o.region && regionArg) throw new BamError('ERR_OPTION', 'give the region once, either with --region or as an argument')
-    const engine = { threads: o.threads, chunkBytes: o.chunkSize, onProgress: o.output ? progressBar(process.stderr) : undefined }
+    const engine = { threads: o.threads, chunkBytes: o.chunkSize, http: { timeoutMs: o.httpTimeout }, onProgress: o.output ? progressBar(process.stderr) : undefined }
     if (o.count) {
       const text = `${await countRecords(input, { ...filterOptions(o), ...engine, region, noIndex: !o.index })}\n`
       await (o.output ? writeFile(o.output, text) : writeStdout(text))

@@ -7,7 +7,8 @@ import type { FlagstatResult } from '../ops/flagstat.js'
 import type { IdxstatsLine } from '../ops/idxstats.js'
 import { planChunks, type ChunkDescriptor, type DynamicOutput } from './planner.js'
 import { openBam } from './reader.js'
-import { run, type RunOptions } from './run.js'
+import { checkFilters } from './check.js'
+import { checkChunkBytes, run, type RunOptions } from './run.js'
 import type { Source } from './source.js'
 
 /**
@@ -21,6 +22,7 @@ import type { Source } from './source.js'
  */
 export function count(source: Source, options: FilterOptions & RunOptions = {}): Promise<number> {
   const { requiredFlags, excludedFlags, minMapq, ...runOptions } = options
+  checkFilters({ requiredFlags, excludedFlags, minMapq })
   return run<number>(source, 'count', { requiredFlags, excludedFlags, minMapq }, runOptions)
 }
 
@@ -75,9 +77,10 @@ export interface ChunksOptions {
  * ```
  */
 export async function* chunks(source: Source, options: ChunksOptions = {}): AsyncGenerator<DynamicOutput<ChunkDescriptor>> {
+  const chunkBytes = checkChunkBytes(options.chunkBytes ?? DEFAULT_CHUNK_BYTES)
   const bam = await openBam(source, options.signal)
   try {
-    yield* planChunks(bam, options.chunkBytes ?? DEFAULT_CHUNK_BYTES)
+    yield* planChunks(bam, chunkBytes)
   } finally {
     bam.source.close()
   }

@@ -5,6 +5,7 @@ import os from 'node:os'
 import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Piscina } from 'piscina'
+import { BamError } from '../errors.js'
 
 /**
  * The worker entry piscina loads: `workers/entry.cjs` at the package root, a
@@ -20,8 +21,15 @@ export function defaultThreads(): number {
   return os.availableParallelism()
 }
 
+/** Most worker threads a pool gets: 4 per core, at least 8 (each worker costs ~10 MiB and ~80 ms to start). */
+export function maxThreads(): number {
+  return Math.max(8, 4 * os.availableParallelism())
+}
+
 /**
- * Creates a pool of `threads` workers. Share one pool among runs (the daemon
+ * Creates a pool of up to `threads` workers (at most {@link maxThreads}).
+ * Workers start as chunks arrive, never more than there are chunks to run:
+ * one is started at once, the others when work queues up. Share one pool among runs (the daemon
  * does) by passing it in the run options; close it with `pool.destroy()`.
  *
  * @example
@@ -32,10 +40,11 @@ export function defaultThreads(): number {
  * ```
  */
 export function createPool(threads = defaultThreads()): Piscina {
-  const n = Math.max(1, Math.floor(threads))
+  if (!Number.isInteger(threads) || threads < 1) throw new BamError('ERR_OPTION', `threads must be an integer ≥ 1, got ${threads}`)
+  const n = Math.min(threads, maxThreads())
   return new Piscina({
     filename: workerFilename(),
-    minThreads: n,
+    minThreads: 1,
     maxThreads: n,
     idleTimeout: 60_000,
     concurrentTasksPerWorker: 1,

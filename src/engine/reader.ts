@@ -6,6 +6,7 @@ import { parseHeader, type BamHeader } from '../bam/header.js'
 import { inflateBlock } from '../bgzf/inflate.js'
 import { scanBlocks, type Block } from '../bgzf/scanner.js'
 import { BamError } from '../errors.js'
+import type { HttpOptions } from './http.js'
 import { openSource, type OpenedSource, type Source } from './source.js'
 
 /** A BAM whose header has been read and whose records are next. */
@@ -32,8 +33,8 @@ export interface OpenBam {
  * bam.source.close()
  * ```
  */
-export async function openBam(source: Source, signal?: AbortSignal): Promise<OpenBam> {
-  const opened = await openSource(source, signal)
+export async function openBam(source: Source, signal?: AbortSignal, http?: HttpOptions): Promise<OpenBam> {
+  const opened = await openSource(source, signal, http)
   try {
     return await readHeader(opened)
   } catch (e) {

@@ -5,6 +5,7 @@
 import { RecordView } from '../bam/record.js'
 import { recordFilter, type FilterOptions } from '../ops/filter.js'
 import type { ViewOptions } from '../ops/view.js'
+import { checkFilters } from './check.js'
 import { run, type RunOptions } from './run.js'
 import type { Source } from './source.js'
 
@@ -64,6 +65,7 @@ function countRecords(bytes: Uint8Array): number {
  */
 export async function* records(source: Source, options: RecordsOptions = {}): AsyncGenerator<RecordBatch> {
   const { region, requiredFlags, excludedFlags, minMapq, ...runOptions } = options
+  checkFilters({ requiredFlags, excludedFlags, minMapq })
   const controller = new AbortController()
   const channel = new Channel<RecordBatch>(2)
   const filter = recordFilter({ requiredFlags, excludedFlags, minMapq, region })

@@ -5,6 +5,9 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Piscina } from 'piscina'
+import { checkInteger } from './check.js'
+import { checkSource } from './source.js'
+import type { HttpOptions } from './http.js'
 import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, MIN_CHUNK_BYTES } from '../constants.js'
 import type { BamHeader } from '../bam/header.js'
 import { BamError } from '../errors.js'
@@ -52,6 +55,8 @@ export interface RunOptions {
   onOutput?: (bytes: Uint8Array[]) => void | Promise<void>
   /** Aborts the run. */
   signal?: AbortSignal
+  /** For http(s) sources: timeouts and retries (see {@link HttpOptions}; defaults 20 s and 2). */
+  http?: HttpOptions
   /** Test hook: make the boundary guesser wrong on purpose. */
   guessHook?: GuessHook
   /** Receives the stitcher's counters at the end. */
@@ -75,6 +80,8 @@ export interface RunOptions {
  * ```
  */
 export async function run<R = unknown>(source: Source, op: string, opOptions: object | ((header: BamHeader) => object) = {}, options: RunOptions = {}): Promise<R> {
+  checkRunOptions(options)
+  checkSource(source)
   const chunkBytes = checkChunkBytes(options.chunkBytes ?? DEFAULT_CHUNK_BYTES)
   const ref = opReference(op)
   // Workers take ~80 ms to boot: start them first, so that they boot while the op loads and the header is read.
@@ -83,7 +90,7 @@ export async function run<R = unknown>(source: Source, op: string, opOptions: ob
   let theOp: AnyOp
   try {
     theOp = await loadOp(ref)
-    bam = await openBam(source, options.signal)
+    bam = await openBam(source, options.signal, options.http)
   } catch (e) {
     if (!options.pool) await pool.destroy()
     throw e
@@ -104,7 +111,32 @@ export async function run<R = unknown>(source: Source, op: string, opOptions: ob
   }
 }
 
-function checkChunkBytes(n: number): number {
+/**
+ * Throws `ERR_OPTION` for a bad run option: threads, chunk size, window, or a
+ * signal that is not an AbortSignal.
+ *
+ * @example
+ * ```ts
+ * checkRunOptions({ threads: -1 }) // throws: threads must be an integer from 1 to …
+ * ```
+ */
+export function checkRunOptions(options: RunOptions): void {
+  if (options === null || typeof options !== 'object') throw new BamError('ERR_OPTION', `options must be an object, got ${String(options)}`)
+  if (options.pool === undefined) checkInteger('threads', options.threads, 1, Number.MAX_SAFE_INTEGER)
+  if (options.chunkBytes !== undefined) checkChunkBytes(options.chunkBytes)
+  checkInteger('maxInFlight', options.maxInFlight, 1, Number.MAX_SAFE_INTEGER)
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new BamError('ERR_OPTION', 'signal must be an AbortSignal')
+}
+
+/**
+ * Chunk size in range, else `ERR_OPTION`.
+ *
+ * @example
+ * ```ts
+ * checkChunkBytes(4 << 20) // 4194304
+ * ```
+ */
+export function checkChunkBytes(n: number): number {
   if (!Number.isInteger(n) || n < MIN_CHUNK_BYTES || n > MAX_CHUNK_BYTES) {
     throw new BamError('ERR_OPTION', `chunk size ${n} is outside [${MIN_CHUNK_BYTES}, ${MAX_CHUNK_BYTES}] bytes`)
   }

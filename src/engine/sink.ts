@@ -30,7 +30,7 @@ export interface Sink {
  * await sink.write(new TextEncoder().encode('hello\n'))
  * ```
  */
-export function streamSink(stream: Writable, name = 'output'): Sink {
+export function streamSink(stream: Writable, name = 'output', signal?: AbortSignal): Sink {
   let failure: Error | undefined
   const onError = (e: Error): void => { failure = e }
   stream.on('error', onError)
@@ -42,7 +42,7 @@ export function streamSink(stream: Writable, name = 'output'): Sink {
   return {
     async write(bytes) {
       check()
-      if (!stream.write(bytes)) await waitDrain(stream, name)
+      if (!stream.write(bytes)) await waitDrain(stream, name, signal)
       check()
     },
     close: () => new Promise<void>((resolve, reject) => {
@@ -133,15 +133,26 @@ async function specialSink(name: string, target: string): Promise<Sink> {
   }
 }
 
-function waitDrain(stream: Writable, name: string): Promise<void> {
+/** Waits for 'drain'; an abort, an error or a close ends the wait (a stalled output never holds a run that was aborted). */
+function waitDrain(stream: Writable, name: string, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const done = (e?: Error): void => {
+    const onAbort = (): void => {
+      cleanup()
+      reject(signal!.reason)
+    }
+    const cleanup = (): void => {
       stream.off('drain', onDrain)
       stream.off('error', onError)
       stream.off('close', onClose)
+      signal?.removeEventListener('abort', onAbort)
+    }
+    const done = (e?: Error): void => {
+      cleanup()
       if (e) reject(outputError(name, e))
       else resolve()
     }
+    if (signal?.aborted) return onAbort()
+    signal?.addEventListener('abort', onAbort, { once: true })
     const onDrain = (): void => done()
     const onError = (e: Error): void => done(e)
     // destroyed without an error: no 'drain' will ever come

@@ -3,7 +3,10 @@
  * as a stream of byte chunks. The only place that reads input.
  */
 import fs from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { BamError } from '../errors.js'
+import { openHttpBody, type HttpOptions } from './http.js'
+import { errnoText } from './sink.js'
 
 /** Where to read a BAM from: a path, `-` (stdin), a URL string, or any async iterable of bytes. */
 export type Source = string | URL | AsyncIterable<Uint8Array>
@@ -32,14 +35,37 @@ const READ_BYTES = 1024 * 1024
  * for await (const bytes of src.stream) console.log(bytes.length)
  * ```
  */
-export async function openSource(source: Source, signal?: AbortSignal): Promise<OpenedSource> {
+export async function openSource(source: Source, signal?: AbortSignal, http?: HttpOptions): Promise<OpenedSource> {
+  checkSource(source)
   if (typeof source !== 'string' && !(source instanceof URL)) {
     return { name: '<stream>', stream: source, close: () => closeIterable(source) }
   }
   const name = source.toString()
-  if (/^https?:\/\//i.test(name)) return openHttp(name, signal)
+  if (/^https?:\/\//i.test(name)) return openHttp(name, signal, http)
   if (name === '-') return openStdin()
+  if (/^file:/i.test(name)) return openFile(fileURLToPath(name))
   return openFile(name)
+}
+
+/**
+ * Throws `ERR_OPTION` unless `source` is a path, a URL (http, https, file) or an async iterable of bytes.
+ *
+ * @example
+ * ```ts
+ * checkSource(null) // throws: source must be a path, URL or async iterable of bytes, got null
+ * ```
+ */
+export function checkSource(source: unknown): asserts source is Source {
+  if (typeof source === 'string') {
+    if (source.length === 0) throw new BamError('ERR_OPTION', 'source must not be empty')
+    return
+  }
+  if (source instanceof URL) {
+    if (!['http:', 'https:', 'file:'].includes(source.protocol)) throw new BamError('ERR_OPTION', `source URL must be http:, https: or file:, got ${source.protocol}`)
+    return
+  }
+  if (source !== null && typeof source === 'object' && typeof (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') return
+  throw new BamError('ERR_OPTION', `source must be a path, URL or async iterable of bytes, got ${source === null ? 'null' : typeof source}`)
 }
 
 /** Releases a caller's stream that will not be read to its end: `destroy()` (Node streams) or `return()`. */
@@ -57,9 +83,14 @@ async function openFile(path: string): Promise<OpenedSource> {
     size = stat.size
   } catch (e) {
     if (e instanceof BamError) throw e
-    throw new BamError('ERR_SOURCE', `cannot open: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, -1, path)
+    throw new BamError('ERR_SOURCE', `cannot open: ${errnoText(e as Error)}`, -1, path)
   }
-  const handle = await fs.promises.open(path, 'r')
+  let handle: fs.promises.FileHandle
+  try {
+    handle = await fs.promises.open(path, 'r')
+  } catch (e) {
+    throw new BamError('ERR_SOURCE', `cannot open: ${errnoText(e as Error)}`, -1, path)
+  }
   let closed = false
   const close = (): void => {
     if (!closed) handle.close().catch(() => {})
@@ -119,25 +150,9 @@ async function* readInto(read: (buf: Uint8Array) => Promise<number>, close: () =
   }
 }
 
-async function openHttp(url: string, signal?: AbortSignal): Promise<OpenedSource> {
-  let res: Response
-  try {
-    res = await fetch(url, { signal })
-  } catch (e) {
-    throw new BamError('ERR_HTTP', `HTTP request failed: ${(e as Error).message}`, -1, url)
-  }
-  if (!res.ok || !res.body) {
-    throw new BamError('ERR_HTTP', `HTTP ${res.status} ${res.statusText}`.trim(), -1, url)
-  }
-  const length = Number(res.headers.get('content-length'))
-  const body = res.body
-  const stream = wrapErrors(body as unknown as AsyncIterable<Uint8Array>, url)
-  return {
-    name: url,
-    size: Number.isFinite(length) && length > 0 ? length : undefined,
-    stream,
-    close: () => { body.cancel().catch(() => {}) },
-  }
+async function openHttp(url: string, signal?: AbortSignal, options?: HttpOptions): Promise<OpenedSource> {
+  const body = await openHttpBody(url, options, signal)
+  return { name: url, size: body.size, stream: wrapErrors(body.stream, url), close: body.close }
 }
 
 async function* wrapErrors(stream: AsyncIterable<Uint8Array>, name: string): AsyncGenerator<Uint8Array> {

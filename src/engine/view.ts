@@ -10,7 +10,9 @@ import { EOF_BLOCK } from '../bgzf/block.js'
 import { BgzfWriter } from '../bgzf/writer.js'
 import { recordFilter, type FilterOptions, type RecordFilter } from '../ops/filter.js'
 import type { ViewOptions } from '../ops/view.js'
-import { run, type RunOptions } from './run.js'
+import { BamError } from '../errors.js'
+import { checkChoice, checkFilters, checkInteger } from './check.js'
+import { checkRunOptions, run, type RunOptions } from './run.js'
 import { fileSink, streamSink } from './sink.js'
 import { findIndex, runRegion } from './indexed.js'
 import { openBam } from './reader.js'
@@ -47,7 +49,15 @@ export interface ViewCallOptions extends FilterOptions, RunOptions {
  */
 export async function view(source: Source, options: ViewCallOptions): Promise<number> {
   const { output, format = 'sam', header = format === 'bam' ? 'include' : 'none', region, noIndex, level, requiredFlags, excludedFlags, minMapq, ...runOptions } = options
-  const sink = typeof output === 'string' ? await fileSink(output) : streamSink(output)
+  checkChoice('format', format, ['sam', 'bam'])
+  checkChoice('header', header, ['none', 'include', 'only'])
+  checkInteger('level', level, -1, 9)
+  checkFilters({ requiredFlags, excludedFlags, minMapq })
+  checkRunOptions(runOptions)
+  if (output === null || (typeof output !== 'string' && typeof (output as Writable)?.write !== 'function')) {
+    throw new BamError('ERR_OPTION', `output must be a path or a writable stream, got ${String(output)}`)
+  }
+  const sink = typeof output === 'string' ? await fileSink(output) : streamSink(output, 'output', runOptions.signal)
   let pendingHeader: Uint8Array | undefined
   const flushHeader = async (): Promise<void> => {
     if (pendingHeader) await sink.write(pendingHeader)
@@ -103,6 +113,7 @@ export type CountCallOptions = Omit<ViewCallOptions, 'output' | 'format' | 'head
  */
 export async function countRecords(source: Source, options: CountCallOptions): Promise<number> {
   const { region, noIndex, requiredFlags, excludedFlags, minMapq, ...runOptions } = options
+  checkFilters({ requiredFlags, excludedFlags, minMapq })
   return runFiltered<number>(source, 'count', recordFilter({ requiredFlags, excludedFlags, minMapq, region }), { region, noIndex, runOptions })
 }
 
