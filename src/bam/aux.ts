@@ -209,8 +209,9 @@ function scalarSize(type: number): number {
   }
 }
 
-const badAux = (at: number, type: number): BamError =>
-  new BamError('ERR_BAD_RECORD', `corrupted aux data: field of type '${String.fromCharCode(type)}' at byte ${at} is invalid or truncated`)
+/** The record's file offset is added by the run: the message names the field, not a buffer position. */
+const badAux = (_at: number, type: number): BamError =>
+  new BamError('ERR_BAD_RECORD', `corrupted aux data: a field of type '${String.fromCharCode(type)}' is invalid or truncated`)
 
 /**
  * Appends `\tTG:T:value` for every aux field in [start, end), skipping the

@@ -89,7 +89,7 @@ export class SamWriter {
     const auxAt = seqAt + ((lSeq + 1) >> 1) + lSeq
     const end = o + BLOCK_SIZE_BYTES + rec.blockSize
     if (lName < 1 || lSeq < 0 || auxAt > end || end > rec.bytes.length) {
-      throw new BamError('ERR_BAD_RECORD', `record at byte ${o}: field sizes are inconsistent with block_size`)
+      throw new BamError('ERR_BAD_RECORD', 'corrupt BAM record: field sizes are inconsistent with block_size')
     }
     const start = this.sink.pos
     try {
@@ -100,7 +100,7 @@ export class SamWriter {
       writeAuxFields(this.sink, rec.bytes, view, auxAt, end, cigar.skip)
     } catch (e) {
       this.sink.pos = start
-      throw e instanceof BamError ? new BamError(e.code, `record at byte ${o}: ${e.message}`) : e
+      throw e // the run gives it the file offset of the record's block: one number per offset
     }
     this.sink.out[this.sink.pos++] = NEWLINE
   }

@@ -92,7 +92,7 @@ function nativeError(code: number, status: Int32Array, sizes: Uint32Array, coffs
   const fail = (c: BamErrorCode, message: string): BamError => new BamError(c, message, at)
   switch (code) {
     case E_INFLATE: return fail('ERR_BGZF_INFLATE', `corrupt deflate data in BGZF block (libdeflate result ${a})`)
-    case E_ISIZE: return fail('ERR_BGZF_ISIZE', `BGZF block inflated to ${a < 0 ? 'more than' : a} bytes, but its ISIZE says ${b >>> 0}`)
+    case E_ISIZE: return fail('ERR_BGZF_ISIZE', `BGZF block inflated to ${a < 0 ? `more than ${b >>> 0}` : a} bytes, but its ISIZE says ${b >>> 0}`)
     case E_CRC: return fail('ERR_BGZF_CRC', `CRC32 mismatch in BGZF block: stored ${hex(a)}, computed ${hex(b)}`)
     case E_OVERRUN: return fail('ERR_BGZF_ISIZE', `BGZF block ISIZE ${b >>> 0} overruns the chunk`)
     default: return fail('ERR_BGZF_INFLATE', 'BGZF block is shorter than its header and trailer, or the block sizes overrun the chunk')

@@ -24,15 +24,16 @@ export interface Block {
 
 /**
  * Yields every BGZF block of `input` in order. Throws `ERR_NOT_BGZF` on a bad
- * header and `ERR_TRUNCATED` when the stream ends inside a block or without the
- * EOF marker block.
+ * header and `ERR_TRUNCATED` when the stream ends inside a block, or without the
+ * EOF marker block unless `onMissingEof` is given (then it is told, and the
+ * blocks read are all there is: samtools warns and reads such files).
  *
  * @example
  * ```ts
  * for await (const block of scanBlocks(fs.createReadStream('x.bam'))) console.log(block.coffset, block.isize)
  * ```
  */
-export async function* scanBlocks(input: AsyncIterable<Uint8Array>): AsyncGenerator<Block> {
+export async function* scanBlocks(input: AsyncIterable<Uint8Array>, onMissingEof?: (offset: number) => void): AsyncGenerator<Block> {
   let work = new Uint8Array(2 * 1024 * 1024) // reused: the leftover partial block, then the next piece
   let pending: Uint8Array = work.subarray(0, 0)
   let base = 0 // file offset of pending[0]
@@ -66,7 +67,10 @@ export async function* scanBlocks(input: AsyncIterable<Uint8Array>): AsyncGenera
     throw new BamError('ERR_TRUNCATED', `truncated file: the stream ends inside a BGZF block (${pending.length} bytes of it present)`, base)
   }
   if (!any) throw new BamError('ERR_NOT_BGZF', 'not a BGZF file: the input is empty', 0)
-  if (!sawEof) throw new BamError('ERR_TRUNCATED', 'truncated file: no BGZF EOF marker block at the end', base)
+  if (!sawEof) {
+    if (!onMissingEof) throw new BamError('ERR_TRUNCATED', 'truncated file: no BGZF EOF marker block at the end', base)
+    onMissingEof(base)
+  }
 }
 
 function makeBlock(buf: Uint8Array, pos: number, size: number, coffset: number): Block {

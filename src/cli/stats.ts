@@ -46,7 +46,7 @@ export function registerIdxstatsCommand(program: Command): void {
     .argument('<input>', INPUT_HELP)
   addEngineOptions(cmd).action(async (input: string, o: { threads: number; chunkSize: number; httpTimeout: number; buffered?: boolean }) => {
     const lines = await run<IdxstatsLine[]>(input, 'idxstats', {}, { threads: o.threads, chunkBytes: o.chunkSize, http: { timeoutMs: o.httpTimeout }, buffered: o.buffered, onProgress: progressBar(process.stderr) })
-    await writeStdout(formatIdxstats(lines))
+    await writeStdout(Buffer.from(formatIdxstats(lines), 'latin1')) // names are latin1: their bytes, raw
   })
 }
 

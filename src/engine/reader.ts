@@ -4,6 +4,7 @@
  */
 import { parseHeader, type BamHeader } from '../bam/header.js'
 import { inflateBlock } from '../bgzf/inflate.js'
+import { asBgzf } from '../bgzf/reframe.js'
 import { scanBlocks, type Block } from '../bgzf/scanner.js'
 import { BamError } from '../errors.js'
 import type { HttpOptions } from './http.js'
@@ -33,18 +34,36 @@ export interface OpenBam {
  * bam.source.close()
  * ```
  */
-export async function openBam(source: Source, signal?: AbortSignal, http?: HttpOptions): Promise<OpenBam> {
+export async function openBam(source: Source, signal?: AbortSignal, http?: HttpOptions, onWarning: (message: string) => void = warnOnStderr): Promise<OpenBam> {
   const opened = await openSource(source, signal, http)
   try {
-    return await readHeader(opened)
+    return await readHeader(opened, onWarning)
   } catch (e) {
     opened.close()
     throw e instanceof BamError ? e.withSource(opened.name) : e
   }
 }
 
-async function readHeader(source: OpenedSource): Promise<OpenBam> {
-  const blocks = scanBlocks(source.stream)[Symbol.asyncIterator]()
+/**
+ * The default for warnings about an input that is read anyway (as htslib
+ * logs them): one line on stderr.
+ *
+ * @example
+ * ```ts
+ * warnOnStderr('x.bam: no BGZF EOF marker block at the end') // bamstream: warning: x.bam: …
+ * ```
+ */
+export function warnOnStderr(message: string): void {
+  process.stderr.write(`bamstream: warning: ${message}\n`)
+}
+
+async function readHeader(source: OpenedSource, onWarning: (message: string) => void): Promise<OpenBam> {
+  const { kind, stream } = await asBgzf(source.stream)
+  if (kind === 'gzip' || kind === 'raw-bam') {
+    onWarning(`${source.name}: ${kind === 'gzip' ? 'plain gzip, not BGZF' : 'uncompressed BAM'}: read serially (it cannot be split for parallel inflation); byte offsets in its errors are not file offsets`)
+  }
+  const onMissingEof = (): void => onWarning(`${source.name}: no BGZF EOF marker block at the end: the file may be truncated (read as it is, like samtools)`)
+  const blocks = scanBlocks(stream, onMissingEof)[Symbol.asyncIterator]()
   let buf: Uint8Array = new Uint8Array(64 * 1024)
   let filled = 0
   for (;;) {

@@ -55,6 +55,8 @@ export interface RunOptions {
   onOutput?: (bytes: Uint8Array[]) => void | Promise<void>
   /** Aborts the run. */
   signal?: AbortSignal
+  /** Warnings about an input read anyway (no EOF block, not BGZF). Default: one line on stderr. */
+  onWarning?: (message: string) => void
   /** For http(s) sources: timeouts and retries (see {@link HttpOptions}; defaults 20 s and 2). */
   http?: HttpOptions
   /** Test hook: make the boundary guesser wrong on purpose. */
@@ -90,7 +92,7 @@ export async function run<R = unknown>(source: Source, op: string, opOptions: ob
   let theOp: AnyOp
   try {
     theOp = await loadOp(ref)
-    bam = await openBam(source, options.signal, options.http)
+    bam = await openBam(source, options.signal, options.http, options.onWarning)
   } catch (e) {
     if (!options.pool) await pool.destroy()
     throw e

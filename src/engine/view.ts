@@ -2,6 +2,7 @@
  * `view` as a library call: filtered records as SAM text or BAM, in file order,
  * written to a stream or a file with backpressure.
  */
+import fs from 'node:fs'
 import type { Writable } from 'node:stream'
 import { encodeHeader } from '../bam/encoder.js'
 import type { BamHeader } from '../bam/header.js'
@@ -15,7 +16,7 @@ import { checkChoice, checkFilters, checkInteger } from './check.js'
 import { checkRunOptions, run, type RunOptions } from './run.js'
 import { fileSink, streamSink } from './sink.js'
 import { findIndex, runRegion } from './indexed.js'
-import { openBam } from './reader.js'
+import { openBam, warnOnStderr } from './reader.js'
 import type { Source } from './source.js'
 
 /** Options of {@link view}. */
@@ -133,6 +134,7 @@ interface FilteredRun {
  */
 function runFiltered<R>(source: Source, op: string, opOptions: (h: BamHeader) => RecordFilter, o: FilteredRun): Promise<R> {
   const index = o.region && !o.noIndex ? findIndex(source) : undefined
+  if (index) warnIfOlder(index, source as string, o.runOptions.onWarning ?? warnOnStderr)
   if (index) return runRegion<R>(source as string, index, op, opOptions, { onOutput: o.onOutput, onHeader: o.onHeader })
   return run<R>(source, op, opOptions, {
     ...o.runOptions,
@@ -142,4 +144,13 @@ function runFiltered<R>(source: Source, op: string, opOptions: (h: BamHeader) =>
       o.runOptions.onHeader?.(bam)
     },
   })
+}
+
+/** Warns, as htslib does, when an index is older than its BAM (it may not describe it). */
+function warnIfOlder(index: string, bam: string, warn: (message: string) => void): void {
+  try {
+    if (fs.statSync(index).mtimeMs < fs.statSync(bam).mtimeMs) warn(`the index file is older than the data file: ${index}`)
+  } catch {
+    // unreadable: the index reader says so
+  }
 }

@@ -69,7 +69,7 @@ describe('bamstream flagstat / count / idxstats', () => {
 
 describe('errors: one line naming the input and offset, non-zero exit', () => {
   it.each([
-    ['missing file', ['flagstat', 'no/such.bam'], /^bamstream flagstat: no\/such\.bam: cannot open: no such file\n$/],
+    ['missing file', ['flagstat', 'no/such.bam'], /^bamstream flagstat: no\/such\.bam: cannot open: no such file or directory \(ENOENT\)\n$/],
     ['not BGZF', ['count', 'package.json'], /^bamstream count: package\.json: not a BGZF file: bad gzip magic \(at byte 0\)\n$/],
     ['bad option', ['flagstat', '--chunk-size', 'lots', SAMPLE], /invalid size "lots"/],
   ])('%s', (_label, args, pattern) => {
