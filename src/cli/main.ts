@@ -58,7 +58,7 @@ async function main(argv: string[]): Promise<void> {
   enablePeriodicGc() // flat memory on long runs (src/engine/gc.ts); this is our own process
   const program = await buildProgram(argv)
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(1) // the reader went away (`| head`): output is lost, so not 0; quiet, as samtools dies of SIGPIPE
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0) // the reader went away (`| head`): stop quietly
     reportError(program.args[0] ?? '', new BamError('ERR_OUTPUT', `cannot write standard output: ${errnoText(e)}`))
     process.exit(1)
   })

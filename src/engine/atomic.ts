@@ -73,6 +73,7 @@ export async function createAtomicFile(dest: string, options: AtomicFileOptions 
     async commit() {
       await handle.sync()
       await handle.close()
+      await refuseSpecial(dest)
       await fs.promises.rename(temp, dest)
       liveTemps.delete(temp)
       state = 'committed'
@@ -85,6 +86,18 @@ export async function createAtomicFile(dest: string, options: AtomicFileOptions 
       await fs.promises.rm(temp, { force: true })
       liveTemps.delete(temp)
     },
+  }
+}
+
+/**
+ * Throws (EEXIST) when `dest` is a device, FIFO, socket or directory: renaming
+ * over it would replace it (as root, `/dev/null` would become a file). Checked
+ * just before the rename, whatever the caller saw when it chose this writer.
+ */
+async function refuseSpecial(dest: string): Promise<void> {
+  const st = await fs.promises.lstat(dest).catch(() => undefined)
+  if (st && !st.isFile() && !st.isSymbolicLink()) {
+    throw Object.assign(new Error(`EEXIST: will not replace what is not a regular file, rename '${dest}'`), { code: 'EEXIST' })
   }
 }
 

@@ -59,9 +59,9 @@ export function warnOnStderr(message: string): void {
 
 async function readHeader(source: OpenedSource, onWarning: (message: string) => void): Promise<OpenBam> {
   const { kind, stream } = await asBgzf(source.stream)
-  if (kind === 'gzip' || kind === 'raw-bam') {
-    onWarning(`${source.name}: ${kind === 'gzip' ? 'plain gzip, not BGZF' : 'uncompressed BAM'}: read serially (it cannot be split for parallel inflation); byte offsets in its errors are not file offsets`)
-  }
+  const serial = kind === 'gzip' || kind === 'raw-bam' // told once the header shows it is a BAM
+    ? `${source.name}: ${kind === 'gzip' ? 'plain gzip, not BGZF' : 'uncompressed BAM'}: read serially (it cannot be split for parallel inflation); byte offsets in its errors are not file offsets`
+    : undefined
   const onMissingEof = (): void => onWarning(`${source.name}: no BGZF EOF marker block at the end: the file may be truncated (read as it is, like samtools)`)
   const blocks = scanBlocks(stream, onMissingEof)[Symbol.asyncIterator]()
   let buf: Uint8Array = new Uint8Array(64 * 1024)
@@ -82,6 +82,7 @@ async function readHeader(source: OpenedSource, onWarning: (message: string) => 
     }
     if (block.eof && !header) throw new BamError('ERR_TRUNCATED', 'truncated file: it ends inside the BAM header', block.coffset)
     if (!header) continue
+    if (serial) onWarning(serial)
     const start = header.byteLength - before
     const atEnd = header.byteLength === filled
     return {

@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { TEMP_TAG, tempName } from '../../src/engine/atomic.js'
+import { TEMP_TAG, createAtomicFile, tempName } from '../../src/engine/atomic.js'
 import { fileSink } from '../../src/engine/sink.js'
 import { BamError } from '../../src/errors.js'
 
@@ -43,9 +43,22 @@ describe('fileSink: what -o PATH does to PATH (issue 9.3)', () => {
     expect(fs.lstatSync(fifo).isFIFO()).toBe(true)
   })
 
-  it('writes to a device in place (/dev/null stays a device)', async () => {
-    await writeAll('/dev/null', 'discarded')
-    expect(fs.statSync('/dev/null').isCharacterDevice()).toBe(true)
+  // A private null device (mknod, as root), never the machine's own /dev/null
+  it.runIf(process.getuid?.() === 0)('writes to a device in place (a null device stays a device)', async () => {
+    const device = path.join(dir, 'null')
+    expect(spawnSync('mknod', ['-m', '666', device, 'c', '1', '3']).status).toBe(0)
+    await writeAll(device, 'discarded')
+    expect(fs.statSync(device).isCharacterDevice()).toBe(true)
+  })
+
+  it('the atomic writer never renames over a FIFO or device, even one that appeared after it began', async () => {
+    const fifo = path.join(dir, 'late-fifo')
+    const f = await createAtomicFile(fifo)
+    spawnSync('mkfifo', [fifo])
+    await f.write('x')
+    await expect(f.commit()).rejects.toThrow(/will not replace what is not a regular file/)
+    await f.abort()
+    expect(fs.lstatSync(fifo).isFIFO()).toBe(true)
   })
 
   it('follows a symbolic link: the link stays, its target gets the bytes', async () => {

@@ -50,7 +50,7 @@ describe('HTTP sources', () => {
     const e = await count(`${base}/missing.bam`, { pool }).catch((x: unknown) => x)
     expect(e).toBeInstanceOf(BamError)
     expect((e as BamError).code).toBe('ERR_HTTP')
-    expect((e as BamError).describe()).toMatch(/missing\.bam: HTTP 404 Not Found/)
+    expect((e as BamError).describe()).toMatch(/missing\.bam: HTTP read failed: HTTP 404 Not Found$/)
   })
 
   it('reports a truncated download', async () => {
