@@ -47,13 +47,23 @@ export function findIndex(source: unknown): string | undefined {
  * @returns bytes read from the BAM, for tests and progress.
  */
 export async function visitRegion(file: string, indexFile: string, header: BamHeader, region: Region, visit: (rec: RecordView, offset: number) => void, afterBlock?: () => Promise<void>): Promise<number> {
-  const index = parseBai(await fs.promises.readFile(indexFile))
+  const index = await readIndex(indexFile)
   if (index.refs.length !== header.references.length) {
     throw new BamError('ERR_NOT_BAM', `index ${indexFile} has ${index.refs.length} references, the BAM ${header.references.length}`, -1, file)
   }
   let bytesRead = 0
   for (const chunk of queryChunks(index, region)) bytesRead += await visitChunk(file, chunk, region, visit, header.references.length, afterBlock)
   return bytesRead
+}
+
+/** Reads and parses a .bai; its errors name the .bai (offsets are in it), not the BAM. */
+async function readIndex(indexFile: string): Promise<ReturnType<typeof parseBai>> {
+  try {
+    return parseBai(await fs.promises.readFile(indexFile))
+  } catch (e) {
+    if (e instanceof BamError) throw new BamError(e.code, e.message, e.offset, indexFile)
+    throw new BamError('ERR_SOURCE', `cannot read the index: ${(e as Error).message}`, -1, indexFile)
+  }
 }
 
 /** Where each inflated block starts within the pending bytes (u may be negative once consumed). */

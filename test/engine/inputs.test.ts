@@ -129,6 +129,14 @@ describe('files samtools reads (issues 9.7, 13.2)', () => {
     expect(warnings).toEqual([`the index file is older than the data file: ${bam}.bai`])
   })
 
+  it('index errors name the .bai file, with an offset in it', async () => {
+    const bam = path.join(dir, 'bad-index.bam')
+    fs.copyFileSync('test/fixtures/indexed/synthetic.bam', bam)
+    fs.writeFileSync(`${bam}.bai`, fs.readFileSync('test/fixtures/indexed/synthetic.bam.bai').subarray(0, 100))
+    const e = await countRecords(bam, { region: 'chr13' }).catch((x: unknown) => x)
+    expect((e as BamError).describe()).toBe(`${bam}.bai: truncated BAI index (at byte 100)`)
+  })
+
   it('idxstats on the raw-byte file via the library keeps latin1 names', async () => {
     const lines = await idxstats(path.join(dir, 'latin1.bam'), { threads: 1 })
     expect(lines[0]!.name).toBe('chr\xe4')
