@@ -6,7 +6,7 @@
  */
 import zlib from 'node:zlib'
 import { BamError } from '../errors.js'
-import { EXTRA_OFFSET, TRAILER_BYTES, XLEN_OFFSET } from './block.js'
+import { EXTRA_OFFSET, MAX_BLOCK_ISIZE, TRAILER_BYTES, XLEN_OFFSET } from './block.js'
 
 /** A decompressor for runs of whole BGZF blocks. */
 export interface Inflater {
@@ -107,4 +107,53 @@ export function inflateBlock(block: Uint8Array, out: Uint8Array, at: number, cof
 
 function hex(n: number): string {
   return `0x${n.toString(16).padStart(8, '0')}`
+}
+
+/**
+ * Inflates one whole BGZF block as htslib does (bgzf.c `inflate_block`): the
+ * CRC32 is checked, the ISIZE field is not (the data's own length is used),
+ * and no block may inflate to more than 65536 bytes.
+ *
+ * @example
+ * ```ts
+ * const data = inflateBlockIgnoringIsize(block, coffset)
+ * ```
+ */
+export function inflateBlockIgnoringIsize(block: Uint8Array, coffset: number): Uint8Array {
+  const view = new DataView(block.buffer, block.byteOffset, block.byteLength)
+  const xlen = view.getUint16(XLEN_OFFSET, true)
+  const trailer = block.length - TRAILER_BYTES
+  let data: Uint8Array
+  try {
+    data = zlib.inflateRawSync(block.subarray(EXTRA_OFFSET + xlen, trailer), { maxOutputLength: MAX_BLOCK_ISIZE })
+  } catch (e) {
+    throw new BamError('ERR_BGZF_INFLATE', `corrupt deflate data in BGZF block: ${(e as Error).message}`, coffset)
+  }
+  const crc = view.getUint32(trailer, true)
+  const actual = zlib.crc32(data) >>> 0
+  if (actual !== crc) throw new BamError('ERR_BGZF_CRC', `CRC32 mismatch in BGZF block: stored ${hex(crc)}, computed ${hex(actual)}`, coffset)
+  return data
+}
+
+/**
+ * Inflates a run of whole BGZF blocks ignoring their ISIZE fields, as htslib
+ * does: used when a chunk's inflated size differs from the sum of its ISIZEs
+ * but every block's data and CRC32 are sound.
+ *
+ * @example
+ * ```ts
+ * const data = inflateIgnoringIsize(compressed, blockSizes, coffset)
+ * ```
+ */
+export function inflateIgnoringIsize(compressed: Uint8Array, blockSizes: ArrayLike<number>, coffset: number): Uint8Array {
+  const parts: Uint8Array[] = []
+  let total = 0
+  for (let i = 0, src = 0; i < blockSizes.length; src += blockSizes[i]!, i++) {
+    const data = inflateBlockIgnoringIsize(compressed.subarray(src, src + blockSizes[i]!), coffset + src)
+    parts.push(data)
+    total += data.length
+  }
+  const out = new Uint8Array(total)
+  for (let i = 0, at = 0; i < parts.length; at += parts[i]!.length, i++) out.set(parts[i]!, at)
+  return out
 }

@@ -74,9 +74,8 @@ export async function* scanBlocks(input: AsyncIterable<Uint8Array>, onMissingEof
 }
 
 function makeBlock(buf: Uint8Array, pos: number, size: number, coffset: number): Block {
-  const isize = blockIsize(buf, pos, size)
-  if (isize > MAX_BLOCK_ISIZE) {
-    throw new BamError('ERR_BGZF_ISIZE', `BGZF block claims ISIZE ${isize}, more than the ${MAX_BLOCK_ISIZE} allowed`, coffset)
-  }
+  // An ISIZE above the BGZF limit is taken as the limit (htslib ignores the field; the inflater
+  // then finds the real size): it only sizes chunks and buffers, which it must not blow up.
+  const isize = Math.min(blockIsize(buf, pos, size), MAX_BLOCK_ISIZE)
   return { coffset, csize: size, isize, bytes: buf.subarray(pos, pos + size), eof: isEofBlock(buf, pos, size) }
 }

@@ -8,6 +8,8 @@ import type { WalkEnd } from '../bam/walk.js'
 import { blockOffsetOf } from '../bgzf/block.js'
 import type { Inflater } from '../bgzf/inflate.js'
 import { defaultInflater } from '../bgzf/inflate-select.js'
+import { inflateIgnoringIsize } from '../bgzf/inflate.js'
+import { BamError } from '../errors.js'
 import { inconsistentRecord, opDriver } from '../ops/lifecycle.js'
 import type { AnyOp, OpContext } from '../ops/op.js'
 import type { ChunkResult, ChunkTask } from './task.js'
@@ -50,10 +52,11 @@ function compressedBytes(task: ChunkTask): Uint8Array {
 export function processChunk(task: ChunkTask, op: AnyOp, ctx: OpContext, inflater: Inflater = defaultInflater()): ChunkResult {
   const drive = opDriver(op, ctx)
   const compressed = compressedBytes(task)
-  const inflated = inflater.inflate(compressed, task.blockSizes, task.isize, task.coffset, scratchFor(task.isize))
+  const inflated = inflate(task, compressed, inflater)
   const data = task.carry ? concatBytes(task.carry, inflated) : inflated
   const exact = task.start >= 0
-  const start = exact ? task.start : guessStart(data, ctx.references.length, task.guessHook ?? 'none')
+  // an exact start past the data (the stitcher asks for "all of it" for a record that goes on) is its end
+  const start = exact ? Math.min(task.start, data.length) : guessStart(data, ctx.references.length, task.guessHook ?? 'none')
   const base = { index: task.index, start, exact, compressed: task.compressed }
   if (start < 0) {
     return { ...base, invalid: false, head: data.slice(), tail: new Uint8Array(0), partial: null, records: 0 }
@@ -85,6 +88,16 @@ export function processChunk(task: ChunkTask, op: AnyOp, ctx: OpContext, inflate
     tail: data.slice(walked.end),
     partial: drive.sealed(partial),
     records: walked.records,
+  }
+}
+
+/** The chunk inflated; a wrong ISIZE field with sound data and CRC32 is ignored, as htslib ignores it. */
+function inflate(task: ChunkTask, compressed: Uint8Array, inflater: Inflater): Uint8Array {
+  try {
+    return inflater.inflate(compressed, task.blockSizes, task.isize, task.coffset, scratchFor(task.isize))
+  } catch (e) {
+    if (!(e instanceof BamError) || e.code !== 'ERR_BGZF_ISIZE') throw e
+    return inflateIgnoringIsize(compressed, task.blockSizes, task.coffset)
   }
 }
 

@@ -3,7 +3,7 @@
  * source, and the header, inflated on the main thread from the leading blocks.
  */
 import { parseHeader, type BamHeader } from '../bam/header.js'
-import { inflateBlock } from '../bgzf/inflate.js'
+import { inflateBlockIgnoringIsize } from '../bgzf/inflate.js'
 import { asBgzf } from '../bgzf/reframe.js'
 import { scanBlocks, type Block } from '../bgzf/scanner.js'
 import { BamError } from '../errors.js'
@@ -70,10 +70,11 @@ async function readHeader(source: OpenedSource, onWarning: (message: string) => 
     const next = await blocks.next()
     if (next.done) throw new BamError('ERR_TRUNCATED', 'truncated file: it ends inside the BAM header', -1)
     const block = next.value
-    if (filled + block.isize > buf.length) buf = grow(buf, filled + block.isize)
-    inflateBlock(block.bytes, buf, filled, block.coffset)
+    const data = inflateBlockIgnoringIsize(block.bytes, block.coffset) // like htslib: ISIZE not trusted
+    if (filled + data.length > buf.length) buf = grow(buf, filled + data.length)
+    buf.set(data, filled)
     const before = filled
-    filled += block.isize
+    filled += data.length
     let header: BamHeader | null
     try {
       header = parseHeader(buf.subarray(0, filled))

@@ -172,16 +172,16 @@ export class Stitcher {
 
   /**
    * A chunk whose guess was wrong while the carried record's length is known:
-   * redone from where that record ends (or, when it ends beyond this chunk,
-   * from the chunk's end, which hands back all its data). No carry is sent.
+   * redone from where that record ends (when it ends beyond this chunk, the
+   * worker stops at the chunk's end and hands back all its data). No carry is sent.
    */
   private async redoFrom(chunk: Placed, result: ChunkResult, need: number): Promise<void> {
     this.stats.redone++
     const { desc } = chunk
-    const exact = await this.redo(desc, result.compressed, Math.min(need, desc.isize))
+    const exact = await this.redo(desc, result.compressed, need) // the worker stops at its data's end
     throwFailure(exact)
     this.last = { desc, compressed: exact.compressed }
-    if (need > desc.isize) return this.extendCarry(exact.head)
+    if (exact.head.length < need) return this.extendCarry(exact.head)
     if (need > 0) this.completeRecord(exact.head, this.last)
     return this.accept(exact)
   }

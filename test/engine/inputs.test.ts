@@ -109,6 +109,20 @@ describe('files samtools reads (issues 9.7, 13.2)', () => {
     expect(sam.stderr).toMatch(/^bamstream: warning: /)
   })
 
+  it('a wrong ISIZE field over sound data and CRC is ignored, as htslib ignores it', async () => {
+    const bam = fs.readFileSync(SAMPLE)
+    const blocks: [number, number][] = []
+    for (let p = 0; p < bam.length; p += bam.readUInt16LE(p + 16) + 1) blocks.push([p, bam.readUInt16LE(p + 16) + 1]) // BSIZE, SAMv1 §4.1
+    for (const [k, isize] of [[0, 7], [2, 1000], [2, -1000], [2, 0xffffffff]] as const) {
+      const [at, size] = blocks[k]!
+      const bytes = Buffer.from(bam)
+      bytes.writeUInt32LE(isize === 0xffffffff ? isize : bytes.readUInt32LE(at + size - 4) + isize, at + size - 4) // ISIZE: last 4 bytes
+      const file = path.join(dir, `isize-${k}-${isize}.bam`)
+      fs.writeFileSync(file, bytes)
+      expect(await count(file, { threads: 2, chunkBytes: 4096 }), file).toBe(1000)
+    }
+  })
+
   it('idxstats writes reference names as their raw bytes', () => {
     const w = new BgzfWriter()
     const header = encodeHeader('', [{ name: 'chr\xe4', length: 10 }])
