@@ -4,14 +4,11 @@
 import { Option, type Command } from 'commander'
 import { DEFAULT_CHUNK_BYTES } from '../constants.js'
 import { defaultThreads, maxThreads } from '../engine/pool.js'
-import { BamError } from '../errors.js'
 import { DEFAULT_HTTP_TIMEOUT_MS } from '../engine/http.js'
-
-/** Size units accepted by `--chunk-size`. */
-const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }
+import * as units from '../units.js'
 
 /**
- * Parses a size like `4M`, `512k` or `65536`.
+ * Parses a size like `4M`, `512k` or `65536` (a flag value; see units.ts).
  *
  * @example
  * ```ts
@@ -19,13 +16,11 @@ const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 **
  * ```
  */
 export function parseSize(text: string): number {
-  const m = /^(\d+)\s*([kmg]?)i?b?$/i.exec(text.trim())
-  if (!m) throw new BamError('ERR_OPTION', `invalid size "${text}" (expected e.g. 4M, 512k or 65536)`)
-  return Number(m[1]) * UNITS[m[2]!.toLowerCase()]!
+  return units.parseSize(text)
 }
 
 /**
- * Parses an integer the way samtools does for flags: decimal, `0x` hex or `0` octal.
+ * Parses an integer the way samtools does for flags: decimal, `0x` hex or `0` octal (see units.ts).
  *
  * @example
  * ```ts
@@ -33,10 +28,7 @@ export function parseSize(text: string): number {
  * ```
  */
 export function parseInteger(text: string): number {
-  const t = text.trim()
-  const n = /^0x[0-9a-f]+$/i.test(t) ? parseInt(t, 16) : /^0[0-7]+$/.test(t) ? parseInt(t, 8) : /^\d+$/.test(t) ? Number(t) : NaN
-  if (!Number.isSafeInteger(n)) throw new BamError('ERR_OPTION', `invalid integer "${text}"`)
-  return n
+  return units.parseInteger(text)
 }
 
 /**
@@ -48,15 +40,15 @@ export function parseInteger(text: string): number {
  * ```
  */
 export function parseSeconds(text: string): number {
-  const s = Number(text.trim().replace(/s$/i, ''))
-  if (!Number.isFinite(s) || s <= 0) throw new BamError('ERR_OPTION', `invalid number of seconds "${text}"`)
-  return Math.round(s * 1000)
+  const t = text.trim()
+  const ms = units.parseDuration(/^\d+(\.\d+)?$/.test(t) ? `${t}s` : t, 'number of seconds') // a bare number is seconds here
+  if (ms <= 0) throw units.invalid('number of seconds', text, 'more than 0, e.g. 20 or 2.5s')
+  return ms
 }
 
 /** Parses a positive thread count. */
 export function parseThreads(text: string): number {
-  const n = parseInteger(text)
-  if (n < 1) throw new BamError('ERR_OPTION', `thread count must be at least 1, got ${text}`)
+  const n = units.parseAtLeast(text, 1, 'thread count')
   if (n > maxThreads()) process.stderr.write(`bamstream: -@ ${text}: using ${maxThreads()} threads, the most allowed (4 per core, at least 8)\n`)
   return Math.min(n, maxThreads())
 }

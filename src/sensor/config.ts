@@ -20,6 +20,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { DEFAULT_CHUNK_BYTES } from '../constants.js'
 import { defaultThreads } from '../engine/pool.js'
+import * as units from '../units.js'
 import { SensorError } from './errors.js'
 import { normaliseJob } from './job.js'
 
@@ -199,7 +200,7 @@ function runKeyFields(v: unknown, where: string): RunKeyField[] {
 }
 
 /**
- * Parses a duration: a number of milliseconds, or `<n>ms|s|m|h`.
+ * Parses a duration: a number of milliseconds, or `<n>ms|s|m|h|d` (units.ts), as a config error.
  *
  * @example
  * ```ts
@@ -211,25 +212,24 @@ export function parseDuration(v: unknown, what = 'duration'): number {
 }
 
 function duration(v: unknown, what: string): number {
-  const units: Record<string, number> = { '': 1, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
-  const m = typeof v === 'number' ? ['', String(v), ''] : typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(v) : null
-  const ms = m ? Math.round(Number(m[1]) * units[m[2] ?? '']!) : NaN
-  if (!Number.isFinite(ms) || ms < 0) throw new SensorError('ERR_CONFIG', `${what}: invalid duration ${JSON.stringify(v)} (e.g. 500ms, 2s, 5m)`)
-  return ms
+  return asConfig(() => units.parseDuration(v, 'duration'), what)
 }
 
 function bytes(v: unknown, what: string): number {
-  const units: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }
-  const m = typeof v === 'number' ? ['', String(v), ''] : typeof v === 'string' ? /^\s*(\d+)\s*([kmg]?)i?b?\s*$/i.exec(v) : null
-  const n = m ? Number(m[1]) * units[(m[2] ?? '').toLowerCase()]! : NaN
-  if (!Number.isSafeInteger(n) || n < 1) throw new SensorError('ERR_CONFIG', `${what}: invalid size ${JSON.stringify(v)} (e.g. 4M)`)
-  return n
+  return asConfig(() => units.parseSize(v, 'size'), what)
 }
 
 function positive(v: unknown, what: string): number {
-  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new SensorError('ERR_CONFIG', `${what}: expected a whole number ≥ 1, got ${JSON.stringify(v)}`)
-  return n
+  return asConfig(() => units.parseAtLeast(v, 1, 'value'), what)
+}
+
+/** Runs a units.ts parser, reporting its complaint as `ERR_CONFIG` naming the setting. */
+function asConfig<T>(parse: () => T, what: string): T {
+  try {
+    return parse()
+  } catch (e) {
+    throw new SensorError('ERR_CONFIG', `${what}: ${(e as Error).message}`)
+  }
 }
 
 function checkKeys(o: Record<string, unknown>, allowed: string[], where: string): void {

@@ -3,6 +3,7 @@
  * typo fails the daemon's start instead of every run. Names and values are
  * those of the CLI: samtools' `-f/-F/-q` (or their long names) for filters.
  */
+import { parseInteger } from '../units.js'
 import { SensorError } from './errors.js'
 
 const FILTER_ALIASES: Record<string, string> = {
@@ -67,12 +68,13 @@ export function noOptions(raw: Record<string, unknown>, op: string): Record<stri
   return raw
 }
 
-/** Decimal, `0x` hex or `0` octal, as samtools reads flags. */
+/** Decimal, `0x` hex or `0` octal, as samtools reads flags (units.ts), as a config error. */
 function integer(v: unknown, what: string): number {
-  const t = typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim() : ''
-  const n = /^0x[0-9a-f]+$/i.test(t) ? parseInt(t, 16) : /^0[0-7]+$/.test(t) ? parseInt(t, 8) : /^\d+$/.test(t) ? Number(t) : NaN
-  if (!Number.isSafeInteger(n)) throw new SensorError('ERR_CONFIG', `${what}: expected a non-negative integer, got ${JSON.stringify(v)}`)
-  return n
+  try {
+    return parseInteger(v)
+  } catch (e) {
+    throw new SensorError('ERR_CONFIG', `${what}: ${(e as Error).message}`)
+  }
 }
 
 function oneOf(v: unknown, allowed: string[], what: string): string {

@@ -43,7 +43,7 @@ describe('resolveConfig', () => {
     [{ sensors: [{ watch: ['a'], op: 'bogus' }] }, /unknown op "bogus"/],
     [{ sensors: [{ watch: ['a'], runKey: 'size' }] }, /must include path or name/],
     [{ sensors: [{ watch: ['a'] }], interval: 'soon' }, /invalid duration/],
-    [{ sensors: [{ watch: ['a'] }], maxConcurrent: 0 }, /whole number ≥ 1/],
+    [{ sensors: [{ watch: ['a'] }], maxConcurrent: 0 }, /at least 1/],
     [{ sensors: [{ name: 'a b', watch: ['a'] }] }, /may only use/],
   ])('rejects %j', (raw, message) => {
     expect(() => resolveConfig([{ raw, baseDir: '/' }])).toThrow(expect.objectContaining({ code: 'ERR_CONFIG', message: expect.stringMatching(message) }))
