@@ -16,7 +16,7 @@ import { registerViewCommand } from './view.js'
 import { registerCountCommand, registerFlagstatCommand, registerIdxstatsCommand, registerRunCommand } from './stats.js'
 
 /** Commands whose modules (SQLite, the sensor) load only when they may run: the others start faster. */
-const DAEMON_COMMANDS = ['daemon', 'runs', 'sensor']
+const DAEMON_COMMANDS = ['daemon', 'runs', 'sensor', 'status']
 
 /**
  * Builds the command tree (exported for tests). The daemon's commands are

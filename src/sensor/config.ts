@@ -13,7 +13,9 @@
  * ```
  *
  * Relative paths in a file are relative to the file's directory; in flags, to
- * the working directory. Durations are milliseconds or strings like `200ms`,
+ * the working directory. A sensor without its own `out` writes into
+ * `<out>/<sensor name>` (the `--watch`/`--url` sensor of the flags into `--out`
+ * itself); sensors whose results could share file names are refused. Durations are milliseconds or strings like `200ms`,
  * `2s`, `5m`. Unknown keys are errors (a typo must not silently do nothing).
  */
 import fs from 'node:fs'
@@ -22,7 +24,8 @@ import { DEFAULT_CHUNK_BYTES } from '../constants.js'
 import { defaultThreads } from '../engine/pool.js'
 import * as units from '../units.js'
 import { SensorError } from './errors.js'
-import { normaliseJob } from './job.js'
+import { normaliseJob, opLabel } from './job.js'
+import type { EngineOptions } from './schema.js'
 
 /** What a run key is made of (default: path, size and mtime). */
 export type RunKeyField = 'path' | 'name' | 'size' | 'mtime'
@@ -43,8 +46,10 @@ export interface SensorConfig {
   op: string
   /** The op's options, as the CLI would pass them. */
   options: Record<string, unknown>
-  /** Directory for result files. */
+  /** Directory for result files: `<out>/<path below the watched folder>.<op>.*`. */
   out: string
+  /** Engine options of its runs (stored on every run). */
+  engine: EngineOptions
   /** Milliseconds between ticks. */
   interval: number
   runKey: RunKeyField[]
@@ -70,6 +75,10 @@ export interface DaemonConfig {
   maxBackoff: number
   /** On SIGINT/SIGTERM, how long running work may take to finish before it is re-queued. */
   grace: number
+  /** Finished runs (and tick history) older than this are deleted; 0: kept forever. */
+  retention: number
+  /** `--reprocess`: start on an empty state folder even though the output folders hold results. */
+  reprocess: boolean
   sensors: SensorConfig[]
 }
 
@@ -79,14 +88,16 @@ export interface ConfigLayer {
   baseDir: string
 }
 
-const TOP_KEYS = ['state', 'out', 'interval', 'maxConcurrent', 'threads', 'chunkSize', 'maxAttempts', 'backoff', 'maxBackoff', 'grace', 'incompleteAfter', 'sensors']
-const SENSOR_KEYS = ['name', 'watch', 'pattern', 'exclude', 'urls', 'urlFile', 'op', 'options', 'out', 'interval', 'runKey', 'maxAttempts', 'incompleteAfter']
+const TOP_KEYS = ['state', 'out', 'interval', 'maxConcurrent', 'threads', 'chunkSize', 'maxRuntime', 'maxAttempts', 'backoff', 'maxBackoff', 'grace',
+  'incompleteAfter', 'retention', 'reprocess', 'sensors']
+const SENSOR_KEYS = ['name', 'watch', 'pattern', 'exclude', 'urls', 'urlFile', 'op', 'options', 'out', 'interval', 'runKey', 'maxAttempts',
+  'incompleteAfter', 'chunkSize', 'maxRuntime']
 const RUN_KEY_FIELDS: RunKeyField[] = ['path', 'name', 'size', 'mtime']
 
 /** Defaults of the top-level settings. */
 export const CONFIG_DEFAULTS = {
   state: '.bamstream', out: 'bamstream-out', interval: 2000, maxConcurrent: 2, maxAttempts: 3,
-  backoff: 1000, maxBackoff: 300_000, grace: 30_000, incompleteAfter: 600_000, op: 'flagstat', pattern: ['*.bam'],
+  backoff: 1000, maxBackoff: 300_000, grace: 30_000, incompleteAfter: 600_000, op: 'flagstat', pattern: ['*.bam'], maxRuntime: 0, retention: 0,
 } as const
 
 /**
@@ -119,11 +130,15 @@ export function resolveConfig(layers: ConfigLayer[]): DaemonConfig {
     backoff: duration(top.backoff ?? CONFIG_DEFAULTS.backoff, 'backoff'),
     maxBackoff: duration(top.maxBackoff ?? CONFIG_DEFAULTS.maxBackoff, 'maxBackoff'),
     grace: duration(top.grace ?? CONFIG_DEFAULTS.grace, 'grace'),
+    retention: duration(top.retention ?? CONFIG_DEFAULTS.retention, 'retention'),
+    reprocess: top.reprocess === true,
     sensors: [],
   }
-  const defaults = {
+  if (config.interval === 0) throw new SensorError('ERR_CONFIG', 'interval: must be more than 0 (e.g. 2s)')
+  const defaults: SensorDefaults = {
     out, interval: config.interval, maxAttempts: positive(top.maxAttempts ?? CONFIG_DEFAULTS.maxAttempts, 'maxAttempts'),
     incompleteAfter: duration(top.incompleteAfter ?? CONFIG_DEFAULTS.incompleteAfter, 'incompleteAfter'),
+    engine: { chunkSize: config.chunkBytes, maxRuntime: duration(top.maxRuntime ?? CONFIG_DEFAULTS.maxRuntime, 'maxRuntime') },
   }
   config.sensors = sensors.map((s, i) => resolveSensor(s, i, defaults))
   const names = new Set<string>()
@@ -131,7 +146,30 @@ export function resolveConfig(layers: ConfigLayer[]): DaemonConfig {
     if (names.has(s.name)) throw new SensorError('ERR_CONFIG', `two sensors are named "${s.name}"`)
     names.add(s.name)
   }
+  checkOutputOverlaps(config.sensors)
   return config
+}
+
+/**
+ * Refuses sensors whose result files could share names: two sensors running
+ * ops with the same label into the same out folder, or one inside the other's.
+ *
+ * @example
+ * ```ts
+ * checkOutputOverlaps(config.sensors) // throws ERR_CONFIG naming both sensors
+ * ```
+ */
+export function checkOutputOverlaps(sensors: readonly SensorConfig[]): void {
+  for (const [i, a] of sensors.entries()) {
+    for (const b of sensors.slice(i + 1)) {
+      if (opLabel(a.op) !== opLabel(b.op)) continue
+      const inside = (x: string, y: string): boolean => x === y || x.startsWith(y + path.sep)
+      if (inside(a.out, b.out) || inside(b.out, a.out)) {
+        throw new SensorError('ERR_CONFIG', `sensors "${a.name}" and "${b.name}" would both write ${opLabel(a.op)} results into ${a.out === b.out ? a.out : `${b.out} and ${a.out}`}, ` +
+          'where two sources could get the same result file: give each its own "out" folder, side by side')
+      }
+    }
+  }
 }
 
 /**
@@ -158,11 +196,13 @@ export function readConfigFile(file: string): ConfigLayer {
   return { raw: obj(raw, `config ${file}`), baseDir: path.dirname(path.resolve(file)) }
 }
 
-type SensorDefaults = Pick<SensorConfig, 'out' | 'interval' | 'maxAttempts' | 'incompleteAfter'>
+type SensorDefaults = Pick<SensorConfig, 'out' | 'interval' | 'maxAttempts' | 'incompleteAfter' | 'engine'>
 
 function resolveSensor(s: Record<string, unknown>, index: number, defaults: SensorDefaults): SensorConfig {
   const baseDir = s.$baseDir as string
+  const ownOut = s.$ownOut === true // the --watch/--url sensor: --out is its own folder
   delete s.$baseDir
+  delete s.$ownOut
   checkKeys(s, SENSOR_KEYS, `sensor ${index + 1}`)
   const name = s.name === undefined ? (index === 0 ? 'default' : `sensor${index + 1}`) : str(s.name, 'sensor name')
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new SensorError('ERR_CONFIG', `sensor name "${name}" may only use letters, digits, _ . -`)
@@ -177,7 +217,11 @@ function resolveSensor(s: Record<string, unknown>, index: number, defaults: Sens
     urlFile: s.urlFile === undefined ? undefined : path.resolve(baseDir, str(s.urlFile, `${where} urlFile`)),
     op: job.op,
     options: job.options,
-    out: s.out === undefined ? defaults.out : path.resolve(baseDir, str(s.out, `${where} out`)),
+    out: s.out !== undefined ? path.resolve(baseDir, str(s.out, `${where} out`)) : ownOut ? defaults.out : path.join(defaults.out, name),
+    engine: {
+      chunkSize: s.chunkSize === undefined ? defaults.engine.chunkSize : bytes(s.chunkSize, `${where} chunkSize`),
+      maxRuntime: s.maxRuntime === undefined ? defaults.engine.maxRuntime : duration(s.maxRuntime, `${where} maxRuntime`),
+    },
     interval: s.interval === undefined ? defaults.interval : duration(s.interval, `${where} interval`),
     runKey: runKeyFields(s.runKey, where),
     maxAttempts: s.maxAttempts === undefined ? defaults.maxAttempts : positive(s.maxAttempts, `${where} maxAttempts`),
@@ -185,6 +229,12 @@ function resolveSensor(s: Record<string, unknown>, index: number, defaults: Sens
   }
   if (sensor.watch.length + sensor.urls.length === 0 && !sensor.urlFile) {
     throw new SensorError('ERR_CONFIG', `${where} watches nothing: give "watch", "urls" or "urlFile"`)
+  }
+  if (sensor.interval === 0) throw new SensorError('ERR_CONFIG', `${where} interval: must be more than 0 (e.g. 2s)`)
+  const labels = sensor.watch.map((w) => path.basename(w))
+  const twice = labels.find((l, i) => labels.indexOf(l) !== i)
+  if (twice !== undefined) {
+    throw new SensorError('ERR_CONFIG', `${where} watches two folders named "${twice}": their results would share names under ${sensor.out}; use one sensor per folder`)
   }
   return sensor
 }

@@ -19,6 +19,10 @@ export type SensorErrorCode =
   | 'ERR_NOT_FOUND' // no run with that id
   | 'ERR_RUN_STATE' // the run is not in a status that allows the request
   | 'ERR_INTERRUPTED' // the daemon stopped (or died) while the run was STARTED
+  | 'ERR_OUTPUT' // a result file could not be written (see `errno`)
+  | 'ERR_TIMEOUT' // the run was still going after the sensor's maxRuntime
+  | 'ERR_SUPERSEDED' // the source changed or vanished after its run was requested
+  | 'ERR_CORRUPT' // the run storage is damaged
 
 /**
  * An error of the sensor/daemon layer, with a stable `code`.
@@ -32,10 +36,13 @@ export class SensorError extends Error {
   override name = 'SensorError'
   /** Stable code, e.g. `ERR_CONFIG`. */
   readonly code: SensorErrorCode
+  /** For `ERR_OUTPUT`: the system error code (`ENOSPC`, `EROFS`, …), when there is one. */
+  readonly errno?: string
 
-  constructor(code: SensorErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: SensorErrorCode, message: string, options?: { cause?: unknown; errno?: string }) {
     super(message, options)
     this.code = code
+    if (options?.errno) this.errno = options.errno
   }
 
   /** One line for a terminal. */
@@ -57,6 +64,43 @@ export interface StoredError {
   source?: string
   /** True when the daemon considered the failure worth retrying. */
   retryable?: boolean
+  /** The system error code under an `ERR_OUTPUT`. */
+  errno?: string
+}
+
+/** System errors of the output side that mean "the storage is unavailable", not "this run is bad". */
+const OUTAGE_ERRNOS = new Set(['ENOSPC', 'EROFS', 'EACCES', 'EPERM', 'EIO', 'EDQUOT'])
+
+/**
+ * True when a run failed because its results could not be written for a
+ * reason that concerns the storage, not the run (full, read-only, no
+ * permission, I/O error): the daemon pauses instead of counting a failure.
+ *
+ * @example
+ * ```ts
+ * isOutputOutage(new SensorError('ERR_OUTPUT', 'cannot write /out/a.txt: read-only file system', { errno: 'EROFS' })) // true
+ * ```
+ */
+export function isOutputOutage(e: unknown): boolean {
+  return e instanceof SensorError && e.code === 'ERR_OUTPUT' && e.errno !== undefined && OUTAGE_ERRNOS.has(e.errno)
+}
+
+/**
+ * Wraps an error met while writing `dest` as `ERR_OUTPUT`, naming the file and
+ * the system error once: `cannot write /out/a.txt: read-only file system (EROFS)`.
+ *
+ * @example
+ * ```ts
+ * try { await fs.promises.writeFile(dest, text) } catch (e) { throw outputError(dest, e) }
+ * ```
+ */
+export function outputError(dest: string, e: unknown): SensorError {
+  if (e instanceof SensorError && e.code === 'ERR_OUTPUT') return e
+  const errno = (e as NodeJS.ErrnoException | undefined)?.code
+  const raw = e instanceof Error ? e.message : String(e)
+  // node's message is "EROFS: read-only file system, open '/out/.a.txt.tmp'": keep the words only
+  const words = /^[A-Z]+: (.*?)(?:, \w+ '.*')?$/.exec(raw)?.[1] ?? raw
+  return new SensorError('ERR_OUTPUT', `cannot write ${dest}: ${words}${errno ? ` (${errno})` : ''}`, { cause: e, errno })
 }
 
 /**
@@ -74,6 +118,7 @@ export function storedError(e: unknown): StoredError {
     if (e.offset >= 0) out.offset = e.offset
     return out
   }
+  if (e instanceof SensorError && e.errno) return { name: e.name, code: e.code, message: e.message, errno: e.errno }
   if (e instanceof Error) {
     const code = (e as { code?: unknown }).code
     return { name: e.name, code: typeof code === 'string' ? code : undefined, message: e.message }
@@ -103,6 +148,6 @@ const PERMANENT_CODES = new Set([
  */
 export function isRetryable(e: unknown): boolean {
   if (e instanceof BamError) return !PERMANENT_CODES.has(e.code)
-  if (e instanceof SensorError) return e.code === 'ERR_INTERRUPTED'
+  if (e instanceof SensorError) return e.code === 'ERR_INTERRUPTED' || e.code === 'ERR_OUTPUT' || e.code === 'ERR_TIMEOUT'
   return true
 }

@@ -1,16 +1,15 @@
 /**
- * Glob patterns and the recursive directory walk of a sensor.
+ * Glob patterns of a sensor.
  *
  * Syntax: `*` (any run of characters but `/`), `?` (one character but `/`),
  * `**` (any number of whole directories), `[abc]`, `[a-z]`, `[!abc]`, and
  * `{a,b}` alternatives. A pattern with no `/` matches the file *name* at any
  * depth, as in `.gitignore` (`*.bam` finds `x/y/z.bam`); a pattern with a `/`
  * matches the path relative to the watched directory (`runs/*\/*.bam`, `**\/*.bam`; the backslash here only escapes the comment).
- * Hidden files and directories (names starting with `.`) are never walked:
- * that is where rsync and many downloaders keep their temporary files.
+ * Matching ignores case (`*.bam` finds `X.BAM`). Hidden files and directories
+ * (names starting with `.`) are never walked (listing.ts): that is where rsync
+ * and many downloaders keep their temporary files.
  */
-import fs from 'node:fs'
-import path from 'node:path'
 
 /**
  * Compiles one glob to a regular expression over `/`-separated paths.
@@ -21,7 +20,7 @@ import path from 'node:path'
  * ```
  */
 export function globToRegExp(pattern: string): RegExp {
-  return new RegExp(`^${translate(pattern)}$`)
+  return new RegExp(`^${translate(pattern)}$`, 'i')
 }
 
 function translate(p: string): string {
@@ -93,57 +92,4 @@ function compileRelative(pattern: string): (rel: string) => boolean {
   const re = globToRegExp(pattern.replace(/^\.?\//, ''))
   if (pattern.includes('/')) return (rel) => re.test(rel)
   return (rel) => re.test(rel.slice(rel.lastIndexOf('/') + 1))
-}
-
-/** A file found by {@link walkFiles}. */
-export interface WalkedFile {
-  /** Absolute path. */
-  path: string
-  /** Path relative to the root, `/`-separated. */
-  rel: string
-}
-
-/**
- * Lists the regular files under `root`, recursively, in name order, following
- * symbolic links but never entering a directory twice. Hidden entries are
- * skipped. A missing root yields nothing.
- *
- * @example
- * ```ts
- * for await (const f of walkFiles('/data/incoming')) console.log(f.rel)
- * ```
- */
-export async function* walkFiles(root: string): AsyncGenerator<WalkedFile> {
-  const seen = new Set<string>()
-  yield* walkDir(path.resolve(root), '', seen)
-}
-
-async function* walkDir(dir: string, rel: string, seen: Set<string>): AsyncGenerator<WalkedFile> {
-  let entries: fs.Dirent[]
-  try {
-    const real = await fs.promises.realpath(dir)
-    if (seen.has(real)) return
-    seen.add(real)
-    entries = await fs.promises.readdir(dir, { withFileTypes: true })
-  } catch {
-    return // vanished or unreadable: nothing to offer this tick
-  }
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-  for (const e of entries) {
-    if (e.name.startsWith('.')) continue
-    const full = path.join(dir, e.name)
-    const childRel = rel ? `${rel}/${e.name}` : e.name
-    const kind = e.isSymbolicLink() ? await statKind(full) : e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other'
-    if (kind === 'dir') yield* walkDir(full, childRel, seen)
-    else if (kind === 'file') yield { path: full, rel: childRel }
-  }
-}
-
-async function statKind(p: string): Promise<'dir' | 'file' | 'other'> {
-  try {
-    const s = await fs.promises.stat(p)
-    return s.isDirectory() ? 'dir' : s.isFile() ? 'file' : 'other'
-  } catch {
-    return 'other'
-  }
 }

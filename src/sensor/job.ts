@@ -25,7 +25,7 @@ import { formatFlagstat, formatFlagstatJson, type FlagstatResult } from '../ops/
 import { formatIdxstats, type IdxstatsLine } from '../ops/idxstats.js'
 import { builtinOpNames, loadOp, opReference } from '../ops/registry.js'
 import { createAtomicFile, writeFileAtomic, type AtomicFile } from '../engine/atomic.js'
-import { SensorError } from './errors.js'
+import { SensorError, outputError } from './errors.js'
 import { countOptions, noOptions, viewOptions } from './job-options.js'
 
 /** One result file: a suffix appended to the run's output base, and its content. */
@@ -167,18 +167,20 @@ export async function executeJob(job: JobRequest, ctx: JobContext): Promise<JobR
   const op = await loadOp(opReference(job.op))
   let stream: AtomicFile | undefined
   try {
-    if (op.drain) stream = await createAtomicFile(`${job.outBase}.${label}.out`)
-    const onOutput = stream ? async (parts: Uint8Array[]) => { for (const p of parts) await stream!.write(p) } : undefined
+    const streamPath = `${job.outBase}.${label}.out`
+    if (op.drain) stream = await writing(streamPath, () => createAtomicFile(streamPath))
+    const onOutput = stream ? async (parts: Uint8Array[]) => { for (const p of parts) await writing(streamPath, () => stream!.write(p)) } : undefined
     const result = await run(job.source, job.op, job.options, {
       pool: ctx.pool, chunkBytes: ctx.chunkBytes, signal: ctx.signal, onProgress: ctx.onProgress, onOutput,
     })
     const outputs: string[] = []
     for (const o of kind.outputs(result, job.options, label)) {
-      await writeFileAtomic(`${job.outBase}${o.suffix}`, o.content)
-      outputs.push(`${job.outBase}${o.suffix}`)
+      const dest = `${job.outBase}${o.suffix}`
+      await writing(dest, () => writeFileAtomic(dest, o.content))
+      outputs.push(dest)
     }
     if (stream) {
-      await stream.commit()
+      await writing(streamPath, () => stream!.commit())
       outputs.push(stream.path)
     }
     return { result: JSON.parse(toJson(result)) as unknown, outputs }
@@ -190,16 +192,32 @@ export async function executeJob(job: JobRequest, ctx: JobContext): Promise<JobR
 /** `view`, as `bamstream view [-b] -o <name>.view.sam|bam` would write it; the result is the number of records. */
 async function executeView(job: JobRequest, ctx: JobContext): Promise<JobResult> {
   const options = job.options as Omit<ViewCallOptions, 'output'>
-  const file = await createAtomicFile(`${job.outBase}.view.${options.format === 'bam' ? 'bam' : 'sam'}`)
+  const dest = `${job.outBase}.view.${options.format === 'bam' ? 'bam' : 'sam'}`
+  const file = await writing(dest, () => createAtomicFile(dest))
+  let failedWrite: unknown
   try {
-    const output = new Writable({ write: (chunk: Uint8Array, _enc, done) => { file.write(chunk).then(() => done(), done) } })
-    const records = await view(job.source, {
-      ...options, output, pool: ctx.pool, chunkBytes: ctx.chunkBytes, signal: ctx.signal, onProgress: ctx.onProgress,
-    })
-    await file.commit()
+    const output = new Writable({ write: (chunk: Uint8Array, _enc, done) => { file.write(chunk).then(() => done(), (e: unknown) => { failedWrite ??= e; done(e as Error) }) } })
+    let records: number
+    try {
+      records = await view(job.source, {
+        ...options, output, pool: ctx.pool, chunkBytes: ctx.chunkBytes, signal: ctx.signal, onProgress: ctx.onProgress,
+      })
+    } catch (e) {
+      throw failedWrite === undefined ? e : outputError(dest, failedWrite) // the output side failed, whatever the engine calls it
+    }
+    await writing(dest, () => file.commit())
     return { result: records, outputs: [file.path] }
   } finally {
     await file.abort()
+  }
+}
+
+/** Runs a step that writes `dest`, reporting its failure as `ERR_OUTPUT` (see errors.ts: output outages pause the daemon). */
+async function writing<T>(dest: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step()
+  } catch (e) {
+    throw outputError(dest, e)
   }
 }
 

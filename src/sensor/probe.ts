@@ -1,52 +1,24 @@
 /**
- * What a sensor looks at: the size and modification stamp of each candidate
- * file or URL, and whether it ends with the BGZF EOF block (SAMv1 §4.1.2), the
+ * What a sensor looks at (besides the directory listing, listing.ts): the size
+ * and modification stamp of a URL, and whether it ends with the BGZF EOF block (SAMv1 §4.1.2), the
  * 28 bytes every complete BAM ends with.
  */
 import fs from 'node:fs'
 import { EOF_BLOCK } from '../bgzf/block.js'
 import { BamError } from '../errors.js'
-import { matcher, walkFiles } from './glob.js'
 
-/** One look at a candidate. */
+/** One look at a URL. */
 export interface Observation {
   /** Absolute path or URL. */
   source: string
-  /** Where results go, relative to the out directory, without extension: `run1/sample`. */
-  rel: string
   /** Bytes. */
   size: number
-  /** Modification stamp: a file's mtime in nanoseconds, or a URL's ETag / Last-Modified. */
+  /** Modification stamp: the URL's ETag or Last-Modified. */
   mtime: string
 }
 
 /** HTTP requests of a sensor give up after this long. */
 const HTTP_TIMEOUT_MS = 30_000
-
-/**
- * Looks at every file under `roots` matching the patterns, in path order.
- *
- * @example
- * ```ts
- * const seen = await observeFiles(['/data/in'], ['*.bam'], [])
- * ```
- */
-export async function observeFiles(roots: readonly string[], include: readonly string[], exclude: readonly string[]): Promise<Observation[]> {
-  const matches = matcher(include, exclude)
-  const out = new Map<string, Observation>()
-  for (const root of roots) {
-    for await (const f of walkFiles(root)) {
-      if (out.has(f.path) || !matches(f.rel)) continue
-      try {
-        const s = await fs.promises.stat(f.path, { bigint: true })
-        out.set(f.path, { source: f.path, rel: stripBam(f.rel), size: Number(s.size), mtime: s.mtimeNs.toString() })
-      } catch {
-        // removed between listing and stat: not a candidate this tick
-      }
-    }
-  }
-  return [...out.values()]
-}
 
 /**
  * Looks at a URL with a HEAD request. Throws `ERR_HTTP` when it fails or gives no length.
@@ -67,7 +39,7 @@ export async function observeUrl(url: string): Promise<Observation> {
   const size = Number(res.headers.get('content-length') ?? NaN)
   if (!Number.isSafeInteger(size) || size < 0) throw new BamError('ERR_HTTP', 'HEAD: no Content-Length, cannot tell when the file is complete', -1, url)
   const mtime = res.headers.get('etag') ?? res.headers.get('last-modified') ?? ''
-  return { source: url, rel: stripBam(urlName(url)), size, mtime }
+  return { source: url, size, mtime }
 }
 
 /**
@@ -122,21 +94,4 @@ async function urlTail(url: string, size: number): Promise<Uint8Array> {
     tail = joined
   }
   return tail
-}
-
-function stripBam(rel: string): string {
-  return rel.replace(/\.bam$/i, '')
-}
-
-/** The last path segment of a URL, safe as a file name (no separators, never `.` or `..`). */
-function urlName(url: string): string {
-  const last = new URL(url).pathname.split('/').filter(Boolean).pop() ?? ''
-  let name: string
-  try {
-    name = decodeURIComponent(last)
-  } catch {
-    name = last
-  }
-  name = name.replace(/[/\\\0]/g, '_')
-  return name === '' || /^\.+$/.test(name) ? 'index' : name
 }
