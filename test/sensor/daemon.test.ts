@@ -80,10 +80,11 @@ describe.sequential('bamstream daemon', () => {
     expect(failed.find((r) => r.error?.code === 'ERR_BGZF_CRC')!.error).toMatchObject({ offset: expect.any(Number), retryable: false })
     expect(runs.filter((r) => r.status === 'SUCCESS')).toHaveLength(total - 4)
     for (const n of names) {
-      expect(fs.readFileSync(path.join(d.out, `${n}.flagstat.json`), 'utf8')).toBe(expected('htslib_test_ce_1000', '.flagstat.json'))
+      // a config sensor without its own "out" writes into <out>/<sensor name>
+      expect(fs.readFileSync(path.join(d.out, 'stats', `${n}.flagstat.json`), 'utf8')).toBe(expected('htslib_test_ce_1000', '.flagstat.json'))
       expect(JSON.parse(fs.readFileSync(path.join(d.out, 'slow', `${n}.slow-op.json`), 'utf8'))).toEqual({ records: 1000 })
     }
-    for (const n of SMALL) expect(fs.readFileSync(path.join(d.out, 'small', `${n}.flagstat.txt`), 'utf8')).toBe(expected(n, '.flagstat.txt'))
+    for (const n of SMALL) expect(fs.readFileSync(path.join(d.out, 'stats', 'small', `${n}.flagstat.txt`), 'utf8')).toBe(expected(n, '.flagstat.txt'))
     const overlap = maxOverlap(runs.flatMap((r) => r.history.map((a): [number, number] => [a.startedAt, a.endedAt!])))
     expect(overlap).toBeLessThanOrEqual(3)
     expect(overlap).toBeGreaterThanOrEqual(2)
