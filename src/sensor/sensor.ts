@@ -89,7 +89,7 @@ interface Candidate {
 export function runKey(source: string, size: number, stamp: string, fields: SensorConfig['runKey']): string {
   const parts: string[] = []
   if (fields.includes('path')) parts.push(source)
-  else if (fields.includes('name')) parts.push(path.posix.basename(/^https?:\/\//i.test(source) ? new URL(source).pathname : source))
+  else if (fields.includes('name')) parts.push(baseName(source))
   if (fields.includes('size')) parts.push(`size=${size}`)
   if (fields.includes('mtime')) parts.push(`mtime=${stamp}`)
   return parts.join('|')
@@ -145,6 +145,18 @@ export async function evaluateSensor(sensor: SensorConfig, cursor: Cursor, ctx: 
     result.requests.push(req)
   }
   return result
+}
+
+/** A source's file name without `.bam` (the `name` run key field). */
+function baseName(source: string): string {
+  const last = isUrl(source) ? new URL(source).pathname.split('/').filter(Boolean).pop() ?? '' : path.basename(source)
+  let name: string
+  try {
+    name = decodeURIComponent(last)
+  } catch {
+    name = last
+  }
+  return name.replace(/\.bam$/i, '')
 }
 
 function otherOwner(o: { sensor: string; source: string } | undefined, sensor: string, source: string): string | undefined {

@@ -5,7 +5,8 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SensorConfig } from '../../src/sensor/config.js'
 import { endsWithEofBlock } from '../../src/sensor/probe.js'
-import { evaluateSensor, parseCursor, runKey, type Cursor, type KnownRuns, type TickResult } from '../../src/sensor/sensor.js'
+import { inProcessLister } from '../../src/sensor/lister.js'
+import { evaluateSensor, runKey, type Cursor, type KnownRuns, type TickResult } from '../../src/sensor/sensor.js'
 import { CE_1000, FIXTURES, tempDir, truncatedCopy, removeTempDirs } from './helpers.js'
 
 afterAll(removeTempDirs)
@@ -13,18 +14,24 @@ afterAll(removeTempDirs)
 function sensorFor(watch: string[], extra: Partial<SensorConfig> = {}): SensorConfig {
   return {
     name: 't', watch, pattern: ['*.bam'], exclude: [], urls: [], op: 'flagstat', options: {}, out: '/out', interval: 100,
-    runKey: ['path', 'size', 'mtime'], maxAttempts: 3, incompleteAfter: 0, ...extra,
+    runKey: ['path', 'size', 'mtime'], maxAttempts: 3, incompleteAfter: 0, engine: { chunkSize: 65536, maxRuntime: 0 }, ...extra,
   }
 }
 
 const none: KnownRuns = () => undefined
 
-/** Evaluates a tick and carries the cursor forward, like the daemon. */
-function ticker(sensor: SensorConfig, known: KnownRuns = none): (now?: number) => Promise<TickResult> {
-  let cursor: Cursor = parseCursor(undefined)
+/** Applies a tick's cursor changes, as the daemon does once the store has them. */
+function carry(cursor: Cursor, t: TickResult): void {
+  for (const [source, row] of t.changed) cursor.set(source, { ...row })
+  for (const source of t.removed) cursor.delete(source)
+}
+
+/** Evaluates ticks with one incremental lister, carrying the cursor forward, like the daemon. */
+function ticker(sensor: SensorConfig, known: KnownRuns = none, cursor: Cursor = new Map()): (now?: number) => Promise<TickResult> {
+  const lister = inProcessLister()
   return async (now) => {
-    const t = await evaluateSensor(sensor, cursor, known, now)
-    cursor = JSON.parse(JSON.stringify(t.cursor)) as Cursor // what the store would persist
+    const t = await evaluateSensor(sensor, cursor, { known, lister, now })
+    carry(cursor, t)
     return t
   }
 }
@@ -48,7 +55,8 @@ describe('evaluateSensor on directories', () => {
     expect(req.runKey).toMatch(new RegExp(`^${path.join(dir, 'sub/a.bam')}\\|size=46639\\|mtime=\\d+$`))
     const third = await tick()
     expect(third.requests).toEqual([])
-    expect(reasons(third)).toEqual(['a.bam:already-requested'])
+    expect(reasons(third)).toEqual([]) // incremental: an unchanged, requested file needs no decision
+    expect(third.candidates).toBe(1)
   })
 
   it('does not request a file that is still growing or lacks the EOF block', async () => {
@@ -117,15 +125,43 @@ describe('evaluateSensor on directories', () => {
     expect((await tick()).requests.map((r) => r.source)).toEqual([path.join(dir, 'a.bam')])
   })
 
-  it('keeps its state only in the cursor it returns (restart-safe)', async () => {
+  it('keeps its state only in the cursor rows it returns (restart-safe), and writes only rows that changed', async () => {
     const dir = tempDir()
     fs.copyFileSync(CE_1000, path.join(dir, 'a.bam'))
+    fs.copyFileSync(CE_1000, path.join(dir, 'b.bam'))
     const sensor = sensorFor([dir])
-    const first = await evaluateSensor(sensor, parseCursor(undefined), none)
-    const saved = JSON.stringify(first.cursor)
-    const afterRestart = await evaluateSensor(sensor, parseCursor(saved), none)
-    expect(afterRestart.requests).toHaveLength(1)
-    expect(parseCursor('garbage')).toEqual({ v: 1, seen: {} })
+    const saved: Cursor = new Map()
+    carry(saved, await evaluateSensor(sensor, new Map(), { known: none, lister: inProcessLister() }))
+    const afterRestart = ticker(sensor, none, new Map(saved)) // a new lister: its first scan reports every file
+    const t = await afterRestart()
+    expect(t.requests).toHaveLength(2)
+    expect(t.changed.map(([s]) => path.basename(s))).toEqual(['a.bam', 'b.bam']) // keys set
+    fs.rmSync(path.join(dir, 'b.bam'))
+    const next = await afterRestart()
+    expect([next.changed, next.removed]).toEqual([[], [path.join(dir, 'b.bam')]])
+  })
+
+  it('puts results of several watched folders under each folder\'s name, and refuses an output name another source owns', async () => {
+    const root = tempDir()
+    for (const d of ['x', 'y']) { fs.mkdirSync(path.join(root, d)); fs.copyFileSync(CE_1000, path.join(root, d, 'same.bam')) }
+    const sensor = sensorFor([path.join(root, 'x'), path.join(root, 'y')])
+    const tick = ticker(sensor)
+    await tick()
+    expect((await tick()).requests.map((r) => r.outBase)).toEqual(['/out/x/same', '/out/y/same'])
+    const owners = (): { sensor: string; source: string } => ({ sensor: 'other', source: '/elsewhere/same.bam' })
+    const single = sensorFor([path.join(root, 'x')])
+    const cursor: Cursor = new Map()
+    const lister = inProcessLister()
+    carry(cursor, await evaluateSensor(single, cursor, { known: none, lister, owners }))
+    const t = await evaluateSensor(single, cursor, { known: none, lister, owners })
+    expect(t.requests).toEqual([])
+    expect(t.skips).toMatchObject([{ reason: 'output-collision', detail: '/out/same.* already holds the results of other:/elsewhere/same.bam' }])
+    expect(t.changed[0]![1].key).toBeUndefined()
+  })
+
+  it('reports a watched folder that does not exist', async () => {
+    const t = await ticker(sensorFor([path.join(tempDir(), 'nope')]))()
+    expect(t.missingRoots).toEqual([expect.stringMatching(/nope$/)])
   })
 })
 
@@ -154,15 +190,16 @@ describe('evaluateSensor on URLs', () => {
     const first = await tick()
     expect(reasons(first).sort()).toEqual(['a.bam:first-look', 'missing.bam:unreachable'])
     const second = await tick()
-    expect(second.requests).toMatchObject([{ source: `${base}/data/a.bam`, size: 46639, outBase: '/out/a', runKey: `${base}/data/a.bam|size=46639|mtime="v1"` }])
+    const host = base.slice('http://'.length).replace(':', '_')
+    expect(second.requests).toMatchObject([{ source: `${base}/data/a.bam`, size: 46639, outBase: `/out/${host}/data/a`, runKey: `${base}/data/a.bam|size=46639|mtime="v1"` }])
     expect(await endsWithEofBlock(`${base}/data/a.bam`, bytes.length)).toBe(true)
   })
 })
 
 describe('runKey', () => {
   it('joins the chosen fields', () => {
-    const o = { source: '/in/x/a.bam', rel: 'x/a', size: 5, mtime: '77' }
-    expect(runKey(o, ['path', 'size', 'mtime'])).toBe('/in/x/a.bam|size=5|mtime=77')
-    expect(runKey(o, ['name', 'size'])).toBe('a|size=5')
+    expect(runKey('/in/x/a.bam', 5, '77', ['path', 'size', 'mtime'])).toBe('/in/x/a.bam|size=5|mtime=77')
+    expect(runKey('/in/x/a.bam', 5, '77', ['name', 'size'])).toBe('a|size=5') // as version 1 made it: stored keys stay valid
+    expect(runKey('http://h/d/a%20b.BAM?x=1', 5, '"e"', ['name', 'mtime'])).toBe('a b|mtime="e"')
   })
 })
