@@ -21,7 +21,8 @@ describe('resolveConfig', () => {
     const c = resolveConfig([readConfigFile(file)])
     expect(c).toMatchObject({ state: path.join(dir, 'st'), interval: 250, maxConcurrent: 3, threads: 2, chunkBytes: 1 << 20, grace: 30_000 })
     expect(c.sensors.map((s) => s.name)).toEqual(['stats', 'mapped', 'custom'])
-    expect(c.sensors[0]).toMatchObject({ watch: [path.join(dir, 'in')], pattern: ['*.bam'], out: path.join(dir, 'results'), interval: 250, maxAttempts: 5, runKey: ['path', 'size', 'mtime'] })
+    expect(c.sensors[0]).toMatchObject({ watch: [path.join(dir, 'in')], pattern: ['*.bam'], out: path.join(dir, 'results', 'stats'), interval: 250, maxAttempts: 5, runKey: ['path', 'size', 'mtime'] })
+    expect(c.sensors[0]!.engine).toEqual({ chunkSize: 1 << 20, maxRuntime: 0 })
     expect(c.sensors[1]).toMatchObject({ options: { excludedFlags: 0x904 }, out: path.join(dir, 'counts'), interval: 1000, runKey: ['path', 'size'] })
     expect(c.sensors[2]).toMatchObject({ op: SLOW_OP, urls: ['http://h/a.bam'], watch: [], incompleteAfter: 0 })
   })
@@ -32,7 +33,23 @@ describe('resolveConfig', () => {
       { raw: { maxConcurrent: 8, sensors: [{ name: 'b', watch: ['y'] }] }, baseDir: '/work' },
     ])
     expect(c.maxConcurrent).toBe(8)
-    expect(c.sensors.map((s) => [s.name, s.watch[0], s.out])).toEqual([['a', '/etc/b/x', '/etc/b/o'], ['b', '/work/y', '/etc/b/o']])
+    expect(c.sensors.map((s) => [s.name, s.watch[0], s.out])).toEqual([['a', '/etc/b/x', '/etc/b/o/a'], ['b', '/work/y', '/etc/b/o/b']])
+  })
+
+  it('takes engine options per sensor (stored on each run), with top-level defaults', () => {
+    const c = resolveConfig([{ raw: { chunkSize: '256k', maxRuntime: '1h', sensors: [{ name: 'a', watch: ['x'] }, { name: 'b', watch: ['y'], chunkSize: '4M', maxRuntime: '90s' }] }, baseDir: '/' }])
+    expect(c.sensors.map((s) => s.engine)).toEqual([{ chunkSize: 256 << 10, maxRuntime: 3_600_000 }, { chunkSize: 4 << 20, maxRuntime: 90_000 }])
+  })
+
+  it('refuses sensors whose result files could share names (issue 12.1)', () => {
+    const twoCounts = { out: 'o', sensors: [{ name: 'a', watch: ['x'], op: 'count', out: 'o' }, { name: 'b', watch: ['x'], op: 'count', options: { F: 4 }, out: 'o' }] }
+    expect(() => resolveConfig([{ raw: twoCounts, baseDir: '/' }])).toThrow(/sensors "a" and "b" would both write count results into \/o, .*give each its own "out" folder/)
+    const nested = { sensors: [{ name: 'a', watch: ['x'], out: 'o' }, { name: 'b', watch: ['y'], out: 'o/b' }] }
+    expect(() => resolveConfig([{ raw: nested, baseDir: '/' }])).toThrow(/"a" and "b" would both write flagstat results/)
+    const twoRoots = { sensors: [{ name: 'a', watch: ['one/in', 'two/in'] }] }
+    expect(() => resolveConfig([{ raw: twoRoots, baseDir: '/' }])).toThrow(/watches two folders named "in"/)
+    // different ops, or the default layout (out/<sensor name>), never collide
+    expect(resolveConfig([{ raw: { sensors: [{ name: 'a', watch: ['x'], op: 'count' }, { name: 'b', watch: ['x'], op: 'count' }, { name: 'c', watch: ['x'], out: 'bamstream-out/a' }] }, baseDir: '/' }]).sensors).toHaveLength(3)
   })
 
   it.each([
@@ -44,6 +61,9 @@ describe('resolveConfig', () => {
     [{ sensors: [{ watch: ['a'], runKey: 'size' }] }, /must include path or name/],
     [{ sensors: [{ watch: ['a'] }], interval: 'soon' }, /invalid duration/],
     [{ sensors: [{ watch: ['a'] }], maxConcurrent: 0 }, /at least 1/],
+    [{ sensors: [{ watch: ['a'] }], interval: 0 }, /interval: must be more than 0/], // issue 12.7: --interval 0 was accepted
+    [{ sensors: [{ watch: ['a'], interval: '0s' }] }, /interval: must be more than 0/],
+    [{ sensors: [{ watch: ['a'], chunkSize: 'big' }] }, /chunkSize: invalid size "big"/],
     [{ sensors: [{ name: 'a b', watch: ['a'] }] }, /may only use/],
   ])('rejects %j', (raw, message) => {
     expect(() => resolveConfig([{ raw, baseDir: '/' }])).toThrow(expect.objectContaining({ code: 'ERR_CONFIG', message: expect.stringMatching(message) }))

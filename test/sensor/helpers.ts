@@ -3,7 +3,7 @@
  * (slow, corrupt, truncated), polling, and daemon processes started from the
  * built CLI (`dist/src/cli/main.js`), whose JSON log lines are collected.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -200,4 +200,25 @@ export function useDaemons(): (args: string[]) => CliProcess {
     started.push(p)
     return p
   }
+}
+
+/**
+ * Makes `dir` unwritable like a read-only file system, and returns the undo,
+ * or undefined when this machine cannot (then the caller skips). As root (who
+ * ignores permissions) a read-only bind mount of the folder onto itself gives
+ * real EROFS; otherwise removing write permission gives EACCES.
+ */
+export function makeReadOnly(dir: string): (() => void) | undefined {
+  fs.mkdirSync(dir, { recursive: true })
+  if (process.getuid?.() !== 0) {
+    fs.chmodSync(dir, 0o555)
+    return () => fs.chmodSync(dir, 0o755)
+  }
+  const mount = (args: string[]): boolean => spawnSync('mount', args, { stdio: 'ignore' }).status === 0
+  if (!mount(['--bind', dir, dir])) return undefined
+  if (!mount(['-o', 'remount,bind,ro', dir, dir])) {
+    spawnSync('umount', [dir])
+    return undefined
+  }
+  return () => { spawnSync('umount', [dir]) }
 }

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPool } from '../../src/engine/pool.js'
 import { BamError } from '../../src/errors.js'
 import { TEMP_TAG, createAtomicFile, removeStaleTemps, writeFileAtomic } from '../../src/engine/atomic.js'
-import { isRetryable, storedError } from '../../src/sensor/errors.js'
+import { SensorError, isOutputOutage, isRetryable, outputError, storedError } from '../../src/sensor/errors.js'
 import { executeJob, normaliseJob, opLabel } from '../../src/sensor/job.js'
-import { CE_1000, FIXTURES, SLOW_OP, corruptCopy, listFiles, requireBuild, tempDir, removeTempDirs } from './helpers.js'
+import { CE_1000, FIXTURES, SLOW_OP, corruptCopy, listFiles, makeReadOnly, requireBuild, tempDir, removeTempDirs } from './helpers.js'
 
 afterAll(removeTempDirs)
 
@@ -91,6 +91,34 @@ describe('executeJob', () => {
     await expect(running).rejects.toThrow()
     expect(Date.now() - started).toBeLessThan(4000) // 1000 records × 5 ms would take 5 s
   })
+})
+
+describe('output errors', () => {
+  it('name the file once and the system error once (issue 12.7), and tell an outage from a bad run', () => {
+    const e = outputError('/out/a.count.txt', Object.assign(new Error("EROFS: read-only file system, open '/out/.a.count.txt.bamstream-tmp-1-ab'"), { code: 'EROFS' }))
+    expect([e.code, e.message, e.errno]).toEqual(['ERR_OUTPUT', 'cannot write /out/a.count.txt: read-only file system (EROFS)', 'EROFS'])
+    expect(isOutputOutage(e)).toBe(true)
+    expect(storedError(e)).toEqual({ name: 'SensorError', code: 'ERR_OUTPUT', message: e.message, errno: 'EROFS' })
+    expect(isOutputOutage(outputError('/out/a', Object.assign(new Error('ENOTDIR: not a directory'), { code: 'ENOTDIR' })))).toBe(false)
+    expect(isOutputOutage(new BamError('ERR_SOURCE', 'EACCES reading input'))).toBe(false) // the input side is the run's problem
+    expect(isRetryable(new SensorError('ERR_TIMEOUT', 'hung'))).toBe(true)
+  })
+
+  for (const op of ['count', 'view', SLOW_OP]) {
+    it(`are ERR_OUTPUT naming the result file when the out folder is read-only (${path.basename(op)})`, async (ctx) => {
+      const out = path.join(tempDir(), 'out')
+      const undo = makeReadOnly(out)
+      if (!undo) return ctx.skip()
+      try {
+        const job = { source: CE_1000, op, options: op === SLOW_OP ? { msPerRecord: 0 } : {}, outBase: path.join(out, 'a') }
+        const e = await executeJob(job, { pool, chunkBytes: 65536 }).catch((x: unknown) => x)
+        expect(e).toMatchObject({ code: 'ERR_OUTPUT', message: expect.stringMatching(new RegExp(`^cannot write ${out}/a\\.\\S+: .* \\((EROFS|EACCES)\\)$`)) })
+        expect(isOutputOutage(e)).toBe(true)
+      } finally {
+        undo()
+      }
+    })
+  }
 })
 
 describe('normaliseJob', () => {
