@@ -36,7 +36,7 @@ import { workerLister, type Lister } from './lister.js'
 import type { Logger } from './log.js'
 import { backoffDelay, startRun, stop, type ActiveRun, type RunnerContext, type StopReason } from './runner.js'
 import { evaluateSensor, type Cursor, type Skip, type TickResult } from './sensor.js'
-import { RunStore, type TickRecord } from './store.js'
+import { RunStore, isCorruptionError, type TickRecord } from './store.js'
 
 /** Longest sleep of the main loop: cancel requests, `runs retry` and `sensor stop` are noticed within this. */
 const MAX_SLEEP_MS = 1000
@@ -420,11 +420,7 @@ function checkIntegrity(store: RunStore, state: string): void {
   }
 }
 
-/** True for SQLite's "the database file is damaged" errors. */
-function isCorrupt(e: unknown): boolean {
-  const code = (e as { code?: unknown } | undefined)?.code
-  return (typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')) || (e instanceof SensorError && e.code === 'ERR_CORRUPT')
-}
+const isCorrupt = isCorruptionError
 
 function corruptError(e: unknown, state: string): SensorError {
   if (e instanceof SensorError && e.code === 'ERR_CORRUPT') return e

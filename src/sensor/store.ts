@@ -126,6 +126,7 @@ export class RunStore {
       migrate(db)
     } catch (e) {
       if (e instanceof SensorError) throw e
+      if (isCorruptionError(e)) throw new SensorError('ERR_CORRUPT', `run storage ${file} is damaged (${(e as Error).message}): restore it from a backup or move it aside`, { cause: e })
       throw new SensorError('ERR_STATE', `cannot open run storage ${file}: ${(e as Error).message}`, { cause: e })
     }
     return new RunStore(db, !existed)
@@ -137,8 +138,13 @@ export class RunStore {
 
   /** SQLite's `quick_check`: an empty list when the database is sound, else its complaints. */
   quickCheck(): string[] {
-    const rows = this.db.pragma('quick_check') as Array<{ quick_check: string }>
-    return rows.map((r) => r.quick_check).filter((m) => m !== 'ok')
+    try {
+      const rows = this.db.pragma('quick_check') as Array<{ quick_check: string }>
+      return rows.map((r) => r.quick_check).filter((m) => m !== 'ok')
+    } catch (e) {
+      if (isCorruptionError(e)) return [(e as Error).message]
+      throw e
+    }
   }
 
   /** True when nothing was ever stored: no run and no sensor tick. */
@@ -507,6 +513,19 @@ export class RunStore {
     this.db.prepare(`UPDATE attempts SET ended_at = ?, outcome = ?, error = ?
       WHERE run_id = ? AND attempt = (SELECT attempts FROM runs WHERE id = ?)`).run(now, outcome, error && JSON.stringify(error), id, id)
   }
+}
+
+/**
+ * True for SQLite's "the database file is damaged" errors (`SQLITE_CORRUPT*`, `SQLITE_NOTADB`).
+ *
+ * @example
+ * ```ts
+ * try { store.claim(pid, Date.now()) } catch (e) { if (isCorruptionError(e)) process.exit(1) }
+ * ```
+ */
+export function isCorruptionError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | undefined)?.code
+  return (typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')) || (e instanceof SensorError && e.code === 'ERR_CORRUPT')
 }
 
 function params(f: RunFilter): { status: string | null; sensor: string | null; since: number | null } {
