@@ -100,8 +100,8 @@ function runLog(ctx: RunnerContext, run: Run, level: LogLevel, event: string, fi
 async function execute(ctx: RunnerContext, active: ActiveRun): Promise<void> {
   const { run } = active
   const started = Date.now()
-  runLog(ctx, run, 'info', 'run.started', { op: run.op, attempt: run.attempts, engine: run.engine })
   const before = await sourceMismatch(run)
+  runLog(ctx, run, 'info', 'run.started', { op: run.op, attempt: run.attempts, engine: run.engine })
   if (before) {
     ctx.store.skip(run.id, ctx.owner, before.error, Date.now())
     runLog(ctx, run, 'warn', 'run.skipped', { error: before.error })
