@@ -9,9 +9,9 @@ import { Worker } from 'node:worker_threads'
 import { SensorError } from './errors.js'
 import { Listing, type ListingDiff, type ListingSpec } from './listing.js'
 
-/** Scans the files of the sensor `key`; `reset` asks for a full report (every file as changed). */
+/** Scans the files of the sensor `key`; `reset` asks for a full report (every file as changed); `pending` files are looked at every scan. */
 export interface Lister {
-  list(key: string, spec: ListingSpec, reset?: boolean): Promise<ListingDiff>
+  list(key: string, spec: ListingSpec, reset?: boolean, pending?: string[]): Promise<ListingDiff>
   close(): Promise<void>
 }
 
@@ -27,11 +27,11 @@ export interface Lister {
 export function inProcessLister(): Lister {
   const listings = new Map<string, Listing>()
   return {
-    list(key, spec, reset) {
+    list(key, spec, reset, pending) {
       let listing = listings.get(key)
       if (!listing) listings.set(key, (listing = new Listing(spec)))
       if (reset) listing.reset()
-      return Promise.resolve(listing.scan())
+      return Promise.resolve(listing.scan(new Set(pending)))
     },
     close: () => Promise.resolve(),
   }
@@ -68,11 +68,11 @@ export function workerLister(): Lister {
   worker.on('error', failAll)
   worker.on('exit', () => failAll(new SensorError('ERR_STATE', 'the directory scan worker exited')))
   return {
-    list(key, spec, reset) {
+    list(key, spec, reset, pending) {
       return new Promise((resolve, reject) => {
         const id = next++
         waiting.set(id, { resolve, reject })
-        worker.postMessage({ id, key, spec, reset })
+        worker.postMessage({ id, key, spec, reset, pending })
       })
     },
     async close() {

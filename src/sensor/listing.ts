@@ -3,8 +3,11 @@
  * added, changed (size or mtime) or removed since the previous scan of the
  * same {@link Listing}. A directory whose mtime is unchanged (and was already
  * old when it was read, so that a change within the clock's granularity cannot
- * hide) is not read again; its files are still looked at (`stat`), since a
- * file rewritten in place does not change its directory.
+ * hide) is not read again. Which files are looked at (`stat`) each scan:
+ * every file of a directory that changed, every file the caller still waits
+ * on (`pending`: not requested yet, e.g. being copied in), and a rotating
+ * slice of the others ({@link ROTATION_SCANS}): a file rewritten in place (its
+ * directory does not change) is seen within that many scans.
  *
  * Scans are synchronous: the daemon runs them in a worker thread
  * (listing-worker.ts) so that a scan of 100,000 files never holds up the
@@ -50,15 +53,30 @@ export interface ListingSpec {
   exclude: readonly string[]
   /** Files under this directory are never candidates (a sensor's own results). */
   skipUnder?: string
+  /** Settled files looked at per scan, at least (default 5000: small trees are looked at whole every scan). */
+  minSlice?: number
 }
 
 /** A directory's mtime must be this much older than the moment it was read for its cached entries to be trusted. */
 const RACY_MS = 2000
+/** Every settled file is looked at again at least once per this many scans. */
+export const ROTATION_SCANS = 10
+/** Default of {@link ListingSpec.minSlice}. */
+const MIN_SLICE = 5000
+
+interface Entry {
+  name: string
+  kind: 'dir' | 'file' | 'other'
+  full: string
+  rel: string
+  /** For files: whether the patterns select it. */
+  matched: boolean
+}
 
 interface DirCache {
   mtimeMs: number
   readAt: number
-  entries: Array<[string, 'dir' | 'file' | 'other']>
+  entries: Entry[]
 }
 
 /**
@@ -67,14 +85,16 @@ interface DirCache {
  * @example
  * ```ts
  * const listing = new Listing({ roots: ['/data/in'], include: ['*.bam'], exclude: [] })
- * const first = listing.scan()  // every file in `changed`
- * const next = listing.scan()   // only what changed since
+ * const first = listing.scan()              // every file in `changed`
+ * const next = listing.scan(new Set(waiting)) // only what changed since
  * ```
  */
 export class Listing {
   private readonly matches: (rel: string) => boolean
   private files = new Map<string, { size: number; stamp: string }>()
   private readonly dirs = new Map<string, DirCache>()
+  /** Where this scan's slice of settled files starts. */
+  private rotation = 0
 
   constructor(private readonly spec: ListingSpec) {
     this.matches = matcher(spec.include, spec.exclude)
@@ -85,32 +105,40 @@ export class Listing {
     this.files = new Map()
   }
 
-  /** Scans the roots; see {@link ListingDiff}. */
-  scan(): ListingDiff {
+  /**
+   * Scans the roots; see {@link ListingDiff}. `pending`: files the caller
+   * still waits on (looked at every scan).
+   */
+  scan(pending: ReadonlySet<string> = new Set()): ListingDiff {
     const started = performance.now()
     const now = new Map<string, { size: number; stamp: string }>()
     const changed: ListedFile[] = []
     const missingRoots: string[] = []
     const seenDirs = new Set<string>()
     let dirsRead = 0
+    let position = 0
+    const slice = Math.max(this.spec.minSlice ?? MIN_SLICE, Math.ceil(this.files.size / ROTATION_SCANS))
+    const from = this.rotation % Math.max(1, this.files.size)
+    const inSlice = (i: number): boolean => (i - from + this.files.size) % Math.max(1, this.files.size) < slice
     const skip = this.spec.skipUnder ? this.spec.skipUnder + path.sep : undefined
     this.spec.roots.forEach((root, index) => {
       const visit = (dir: string, rel: string): void => {
-        const listed = this.entries(dir, seenDirs)
+        const listed = this.entries(dir, rel, seenDirs)
         if (!listed) return
         if (listed.read) dirsRead++
-        for (const [name, kind] of listed.entries) {
-          const full = path.join(dir, name)
-          const childRel = rel ? `${rel}/${name}` : name
-          if (kind === 'dir') visit(full, childRel)
-          else if (kind === 'file' && !now.has(full) && this.matches(childRel) && !(skip && full.startsWith(skip))) {
-            const s = fs.statSync(full, { bigint: true, throwIfNoEntry: false })
-            if (!s || !s.isFile()) continue
-            const look = { size: Number(s.size), stamp: s.mtimeNs.toString() }
-            now.set(full, look)
-            const before = this.files.get(full)
-            if (!before || before.size !== look.size || before.stamp !== look.stamp) changed.push({ source: full, root: index, rel: childRel, ...look })
+        for (const e of listed.entries) {
+          if (e.kind === 'dir') visit(e.full, e.rel)
+          if (e.kind !== 'file' || !e.matched || now.has(e.full) || (skip && e.full.startsWith(skip))) continue
+          const before = this.files.get(e.full)
+          if (before && !listed.read && !pending.has(e.full) && !inSlice(position++)) {
+            now.set(e.full, before) // settled, not in this scan's slice: as last seen
+            continue
           }
+          const s = fs.statSync(e.full, { bigint: true, throwIfNoEntry: false })
+          if (!s || !s.isFile()) continue
+          const look = { size: Number(s.size), stamp: s.mtimeNs.toString() }
+          now.set(e.full, look)
+          if (!before || before.size !== look.size || before.stamp !== look.stamp) changed.push({ source: e.full, root: index, rel: e.rel, ...look })
         }
       }
       const st = fs.statSync(root, { throwIfNoEntry: false })
@@ -119,11 +147,12 @@ export class Listing {
     })
     const removed = [...this.files.keys()].filter((f) => !now.has(f))
     this.files = now
+    this.rotation = from + slice
     return { changed, removed, total: now.size, missingRoots, dirsRead, ms: performance.now() - started }
   }
 
   /** A directory's entries, from the cache when its mtime says nothing changed; undefined when unreadable or already visited. */
-  private entries(dir: string, seen: Set<string>): { entries: DirCache['entries']; read: boolean } | undefined {
+  private entries(dir: string, rel: string, seen: Set<string>): { entries: Entry[]; read: boolean } | undefined {
     let real: string
     let mtimeMs: number
     try {
@@ -142,10 +171,15 @@ export class Listing {
     } catch {
       return undefined
     }
-    const entries: DirCache['entries'] = dirents
+    const entries: Entry[] = dirents
       .filter((e) => !e.name.startsWith('.'))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-      .map((e) => [e.name, e.isSymbolicLink() ? statKind(path.join(dir, e.name)) : e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other'])
+      .map((e) => {
+        const full = path.join(dir, e.name)
+        const kind = e.isSymbolicLink() ? statKind(full) : e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other'
+        const childRel = rel ? `${rel}/${e.name}` : e.name
+        return { name: e.name, kind, full, rel: childRel, matched: kind === 'file' && this.matches(childRel) }
+      })
     this.dirs.set(dir, { mtimeMs, readAt: Date.now(), entries })
     return { entries, read: true }
   }

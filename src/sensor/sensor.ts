@@ -107,16 +107,19 @@ export function runKey(source: string, size: number, stamp: string, fields: Sens
  */
 export async function evaluateSensor(sensor: SensorConfig, cursor: Cursor, ctx: TickContext): Promise<TickResult> {
   const now = ctx.now ?? Date.now()
+  const waiting: string[] = []
+  for (const [source, row] of cursor) if (row.key === undefined && !isUrl(source)) waiting.push(source)
   const diff = sensor.watch.length > 0
-    ? await ctx.lister.list(sensor.name, { roots: sensor.watch, include: sensor.pattern, exclude: sensor.exclude, skipUnder: sensor.out }, ctx.reset)
+    ? await ctx.lister.list(sensor.name, { roots: sensor.watch, include: sensor.pattern, exclude: sensor.exclude, skipUnder: sensor.out }, ctx.reset, waiting)
     : { changed: [], removed: [] as string[], total: 0, missingRoots: [] as string[] }
   const result: TickResult = { requests: [], skips: [], changed: [], removed: [...diff.removed], candidates: diff.total, missingRoots: diff.missingRoots }
   const gone = new Set(diff.removed)
   const looks: Candidate[] = diff.changed.map((f) => ({ source: f.source, size: f.size, stamp: f.stamp, out: fileOut(sensor, f.root, f.rel) }))
   const reported = new Set(looks.map((c) => c.source))
-  for (const [source, row] of cursor) {
+  for (const source of waiting) {
     // a look the lister did not report is the same as the last one: only those still waiting need a decision
-    if (row.key === undefined && !reported.has(source) && !isUrl(source) && !gone.has(source)) {
+    const row = cursor.get(source)!
+    if (!reported.has(source) && !gone.has(source)) {
       const out = fileOutOfSource(sensor, source)
       if (out) looks.push({ source, size: row.size, stamp: row.stamp, out })
     }

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { Listing } from '../../src/sensor/listing.js'
+import { Listing, ROTATION_SCANS } from '../../src/sensor/listing.js'
 import { removeTempDirs, tempDir } from './helpers.js'
 
 afterAll(removeTempDirs)
@@ -46,6 +46,22 @@ describe('Listing', () => {
     const d = listing.scan()
     expect([d.dirsRead, rels(d)]).toEqual([1, ['old/b.bam']])
     expect(listing.scan().dirsRead).toBe(1) // a fresh mtime is not trusted yet
+  })
+
+  it('looks at settled files in a rotating slice, at waiting files every scan: an in-place rewrite is seen within ROTATION_SCANS scans', () => {
+    const root = tempDir()
+    for (let i = 0; i < 40; i++) fs.writeFileSync(path.join(root, `f${String(i).padStart(2, '0')}.bam`), 'x')
+    const past = new Date(Date.now() - 60_000)
+    fs.utimesSync(root, past, past)
+    const listing = new Listing({ roots: [root], include: ['*.bam'], exclude: [], minSlice: 1 }) // 40 files: slices of 4
+    listing.scan()
+    const waiting = path.join(root, 'f00.bam')
+    fs.appendFileSync(waiting, 'grows') // a copy still going on: looked at every scan
+    fs.appendFileSync(path.join(root, 'f39.bam'), 'rewritten') // a settled file rewritten in place
+    expect(rels(listing.scan(new Set([waiting])))).toContain('f00.bam')
+    const seen: number[] = []
+    for (let scan = 1; scan <= ROTATION_SCANS; scan++) if (rels(listing.scan(new Set([waiting]))).includes('f39.bam')) seen.push(scan)
+    expect(seen).toHaveLength(1)
   })
 
   it('names watched folders that are missing', () => {
