@@ -91,7 +91,9 @@ interface DirCache {
  */
 export class Listing {
   private readonly matches: (rel: string) => boolean
-  private files = new Map<string, { size: number; stamp: string }>()
+  /** Last look at each file, and the scan that last saw it. */
+  private files = new Map<string, { size: number; stamp: string; gen: number }>()
+  private gen = 0
   private readonly dirs = new Map<string, DirCache>()
   /** Where this scan's slice of settled files starts. */
   private rotation = 0
@@ -111,44 +113,63 @@ export class Listing {
    */
   scan(pending: ReadonlySet<string> = new Set()): ListingDiff {
     const started = performance.now()
-    const now = new Map<string, { size: number; stamp: string }>()
+    const gen = ++this.gen
     const changed: ListedFile[] = []
     const missingRoots: string[] = []
     const seenDirs = new Set<string>()
     let dirsRead = 0
+    let structureChanged = false // a folder re-read, gone, or a file gone: only then can files have been removed
     let position = 0
+    const total = Math.max(1, this.files.size)
     const slice = Math.max(this.spec.minSlice ?? MIN_SLICE, Math.ceil(this.files.size / ROTATION_SCANS))
-    const from = this.rotation % Math.max(1, this.files.size)
-    const inSlice = (i: number): boolean => (i - from + this.files.size) % Math.max(1, this.files.size) < slice
+    const from = this.rotation % total
     const skip = this.spec.skipUnder ? this.spec.skipUnder + path.sep : undefined
     this.spec.roots.forEach((root, index) => {
       const visit = (dir: string, rel: string): void => {
         const listed = this.entries(dir, rel, seenDirs)
-        if (!listed) return
+        if (!listed) {
+          structureChanged = true
+          return
+        }
         if (listed.read) dirsRead++
         for (const e of listed.entries) {
           if (e.kind === 'dir') visit(e.full, e.rel)
-          if (e.kind !== 'file' || !e.matched || now.has(e.full) || (skip && e.full.startsWith(skip))) continue
+          if (e.kind !== 'file' || !e.matched || (skip && e.full.startsWith(skip))) continue
           const before = this.files.get(e.full)
-          if (before && !listed.read && !pending.has(e.full) && !inSlice(position++)) {
-            now.set(e.full, before) // settled, not in this scan's slice: as last seen
+          if (before?.gen === gen) continue // reached twice (two roots, or a link)
+          if (before && !listed.read && (pending.size === 0 || !pending.has(e.full)) && (position++ - from + total) % total >= slice) {
+            before.gen = gen // settled, not in this scan's slice: as last seen
             continue
           }
           const s = fs.statSync(e.full, { bigint: true, throwIfNoEntry: false })
-          if (!s || !s.isFile()) continue
-          const look = { size: Number(s.size), stamp: s.mtimeNs.toString() }
-          now.set(e.full, look)
-          if (!before || before.size !== look.size || before.stamp !== look.stamp) changed.push({ source: e.full, root: index, rel: e.rel, ...look })
+          if (!s || !s.isFile()) {
+            structureChanged = true
+            continue
+          }
+          const size = Number(s.size)
+          const stamp = s.mtimeNs.toString()
+          if (before && before.size === size && before.stamp === stamp) {
+            before.gen = gen
+            continue
+          }
+          this.files.set(e.full, { size, stamp, gen })
+          changed.push({ source: e.full, root: index, rel: e.rel, size, stamp })
         }
       }
       const st = fs.statSync(root, { throwIfNoEntry: false })
       if (!st || !st.isDirectory()) missingRoots.push(root)
       else visit(path.resolve(root), '')
     })
-    const removed = [...this.files.keys()].filter((f) => !now.has(f))
-    this.files = now
+    const removed: string[] = []
+    if (structureChanged || dirsRead > 0 || missingRoots.length > 0) {
+      for (const [file, look] of this.files) {
+        if (look.gen === gen) continue
+        removed.push(file)
+        this.files.delete(file)
+      }
+    }
     this.rotation = from + slice
-    return { changed, removed, total: now.size, missingRoots, dirsRead, ms: performance.now() - started }
+    return { changed, removed, total: this.files.size, missingRoots, dirsRead, ms: performance.now() - started }
   }
 
   /** A directory's entries, from the cache when its mtime says nothing changed; undefined when unreadable or already visited. */

@@ -108,7 +108,11 @@ export function runKey(source: string, size: number, stamp: string, fields: Sens
 export async function evaluateSensor(sensor: SensorConfig, cursor: Cursor, ctx: TickContext): Promise<TickResult> {
   const now = ctx.now ?? Date.now()
   const waiting: string[] = []
-  for (const [source, row] of cursor) if (row.key === undefined && !isUrl(source)) waiting.push(source)
+  const knownUrls: string[] = []
+  for (const [source, row] of cursor) {
+    if (source.startsWith('http') && isUrl(source)) knownUrls.push(source)
+    else if (row.key === undefined) waiting.push(source)
+  }
   const diff = sensor.watch.length > 0
     ? await ctx.lister.list(sensor.name, { roots: sensor.watch, include: sensor.pattern, exclude: sensor.exclude, skipUnder: sensor.out }, ctx.reset, waiting)
     : { changed: [], removed: [] as string[], total: 0, missingRoots: [] as string[] }
@@ -128,8 +132,8 @@ export async function evaluateSensor(sensor: SensorConfig, cursor: Cursor, ctx: 
   result.candidates += urls.length + result.skips.length
   looks.push(...urls)
   const urlSources = new Set(urls.map((u) => u.source))
-  for (const source of cursor.keys()) {
-    if (isUrl(source) && !urlSources.has(source) && !result.skips.some((s) => s.source === source)) result.removed.push(source) // dropped from the list
+  for (const source of knownUrls) {
+    if (!urlSources.has(source) && !result.skips.some((s) => s.source === source)) result.removed.push(source) // dropped from the list
   }
   const taken = new Map<string, string>() // output names given out this tick
   for (const c of looks) {

@@ -4,8 +4,8 @@
 //
 //   node test/sensor/soak/scale.mjs [--files 100000] [--new 200] [--dir /tmp/bamstream-scale] [--interval 1s]
 //
-// <dir>/in holds --files small BAMs (hard links of one fixture, 1,000 per
-// folder) that the daemon has already processed: the state is seeded with a
+// <dir>/in holds --files small BAMs (1,000 per folder, hard links of one copy
+// of a fixture) that the daemon has already processed: the state is seeded with a
 // SUCCESS run and a cursor row for each, as a daemon that had run for a long
 // time would have. The daemon (op count, 2 at a time) is started, left to
 // tick, then --new fresh files are dropped in at once; the script measures
@@ -46,8 +46,11 @@ fs.mkdirSync(IN, { recursive: true })
 let t0 = Date.now()
 for (let i = 0; i < FILES; i++) {
   const sub = path.join(IN, `d${String(Math.floor(i / 1000)).padStart(3, '0')}`)
-  if (i % 1000 === 0) fs.mkdirSync(sub)
-  fs.linkSync(FIXTURE, path.join(sub, `f${i}.bam`))
+  const file = path.join(sub, `f${i}.bam`)
+  if (i % 1000 === 0) {
+    fs.mkdirSync(sub)
+    fs.copyFileSync(FIXTURE, file) // one copy per folder, the folder's other files are links to it (a file has at most 65,000 links)
+  } else fs.linkSync(path.join(sub, `f${i - (i % 1000)}.bam`), file)
 }
 note(`${FILES} files made in ${Date.now() - t0} ms`)
 
