@@ -12,10 +12,15 @@
  * Format `text` writes the same as `TIME LEVEL EVENT key=value …`, values
  * JSON-quoted only when they contain spaces or quotes.
  *
- * Events: `daemon.start`, `daemon.recovered`, `daemon.stopping`, `daemon.stop`,
- * `sensor.tick`, `sensor.skip`, `sensor.error`, `run.queued`, `run.started`,
- * `run.success`, `run.retry`, `run.failure`, `run.requeued`, `run.canceled`,
- * `store.error`.
+ * Events: `daemon.start`, `daemon.recovered`, `daemon.temps_removed`,
+ * `daemon.reprocess`, `daemon.output_unavailable`, `daemon.output_available`,
+ * `daemon.pruned`, `daemon.error`, `daemon.lease_lost`, `daemon.stopping`,
+ * `daemon.stop`, `http.listening`, `sensor.tick`, `sensor.skip`,
+ * `sensor.watch_missing`, `sensor.output_collision`, `sensor.error`,
+ * `run.queued`, `run.started`, `run.success`, `run.retry`, `run.failure`,
+ * `run.paused`, `run.skipped`, `run.source_removed`, `run.requeued`,
+ * `run.canceled`, `run.lost`, `store.error`. The `run.*` events after
+ * `run.queued` are also kept in the run's own log (`runs show`).
  */
 
 /** Severity, lowest first. */

@@ -76,7 +76,7 @@ export interface SensorState {
   stopped: boolean
 }
 
-/** Tick history rows kept per sensor. */
+/** Tick history rows kept per sensor (trimmed every 100 ticks). */
 const TICKS_KEPT = 1000
 
 /** How a failed attempt ended. */
@@ -195,7 +195,10 @@ export class RunStore {
       ON CONFLICT (name) DO UPDATE SET ticks = ticks + 1, last_tick_at = excluded.last_tick_at, updated_at = excluded.updated_at`).run(t.sensor, t.startedAt, now)
     const id = this.db.prepare(`INSERT INTO ticks (sensor, started_at, ms, candidates, requested, skipped, error) VALUES (?, ?, ?, ?, ?, ?, ?)`)
       .run(t.sensor, t.startedAt, t.ms, t.candidates, t.requested, JSON.stringify(t.skipped), t.error && JSON.stringify(t.error)).lastInsertRowid
-    if (Number(id) % 100 === 0) this.db.prepare('DELETE FROM ticks WHERE sensor = ? AND id <= ?').run(t.sensor, Number(id) - TICKS_KEPT * 50)
+    if (Number(id) % 100 === 0) {
+      this.db.prepare('DELETE FROM ticks WHERE sensor = ? AND id < (SELECT id FROM ticks WHERE sensor = ? ORDER BY id DESC LIMIT 1 OFFSET ?)')
+        .run(t.sensor, t.sensor, TICKS_KEPT - 1)
+    }
   }
 
   /** A sensor's cursor: source → last look. */

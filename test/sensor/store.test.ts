@@ -193,6 +193,16 @@ describe('RunStore', () => {
     expect(s.commitTick('s', { requests: [request('a2', { ...both, source: '/in/a.bam' })], changed: [], removed: [], tick: tick('s', 2) }, 2).created).toHaveLength(1) // the same source, rewritten
   })
 
+  it('keeps the last 1000 or so ticks per sensor', () => {
+    const s = store()
+    for (let i = 0; i < 1250; i++) s.recordTick(tick(i % 5 === 0 ? 'other' : 's', i), i)
+    const kept = s.ticks('s', 5000)
+    expect(kept.length).toBeGreaterThanOrEqual(1000)
+    expect(kept.length).toBeLessThan(1100)
+    expect(kept[0]!.startedAt).toBe(1249)
+    expect(s.ticks('other', 5000)).toHaveLength(250)
+  })
+
   it('keeps a log per run', () => {
     const s = store()
     const [run] = enqueue(s, 's', [request('a')], 0)
