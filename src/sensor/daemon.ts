@@ -263,7 +263,9 @@ export class Daemon {
     stats.count++
     stats.sumMs += ms
     stats.maxMs = Math.max(stats.maxMs, ms)
-    this.logger.log('debug', 'sensor.tick', { sensor: sensor.name, ms, candidates: result.candidates, changed: result.changed.length, requested, skipped: result.skips.length })
+    this.logger.log('debug', 'sensor.tick', {
+      sensor: sensor.name, ms, scanMs: result.scanMs, candidates: result.candidates, changed: result.changed.length, requested, skipped: result.skips.length,
+    })
   }
 
   /** Logs a skip when a source's reason changes (`already-requested` only at debug level). */

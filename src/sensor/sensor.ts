@@ -50,6 +50,8 @@ export interface TickResult {
   candidates: number
   /** Watched folders that do not exist. */
   missingRoots: string[]
+  /** Time the directory scan took (on the lister's thread), ms. */
+  scanMs: number
 }
 
 /** Looks up the run of a key: its id and status, when one exists. */
@@ -115,8 +117,10 @@ export async function evaluateSensor(sensor: SensorConfig, cursor: Cursor, ctx: 
   }
   const diff = sensor.watch.length > 0
     ? await ctx.lister.list(sensor.name, { roots: sensor.watch, include: sensor.pattern, exclude: sensor.exclude, skipUnder: sensor.out }, ctx.reset, waiting)
-    : { changed: [], removed: [] as string[], total: 0, missingRoots: [] as string[] }
-  const result: TickResult = { requests: [], skips: [], changed: [], removed: [...diff.removed], candidates: diff.total, missingRoots: diff.missingRoots }
+    : { changed: [], removed: [] as string[], total: 0, missingRoots: [] as string[], ms: 0 }
+  const result: TickResult = {
+    requests: [], skips: [], changed: [], removed: [...diff.removed], candidates: diff.total, missingRoots: diff.missingRoots, scanMs: Math.round(diff.ms),
+  }
   const gone = new Set(diff.removed)
   const looks: Candidate[] = diff.changed.map((f) => ({ source: f.source, size: f.size, stamp: f.stamp, out: fileOut(sensor, f.root, f.rel) }))
   const reported = new Set(looks.map((c) => c.source))
