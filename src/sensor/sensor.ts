@@ -108,7 +108,6 @@ export function runKey(source: string, size: number, stamp: string, fields: Sens
  * ```
  */
 export async function evaluateSensor(sensor: SensorConfig, cursor: Cursor, ctx: TickContext): Promise<TickResult> {
-  const now = ctx.now ?? Date.now()
   const waiting: string[] = []
   const knownUrls: string[] = []
   for (const [source, row] of cursor) {
@@ -118,6 +117,7 @@ export async function evaluateSensor(sensor: SensorConfig, cursor: Cursor, ctx: 
   const diff = sensor.watch.length > 0
     ? await ctx.lister.list(sensor.name, { roots: sensor.watch, include: sensor.pattern, exclude: sensor.exclude, skipUnder: sensor.out }, ctx.reset, waiting)
     : { changed: [], removed: [] as string[], total: 0, missingRoots: [] as string[], ms: 0 }
+  const now = ctx.now ?? Date.now() // the time of this look: after the scan, which may take a while
   const result: TickResult = {
     requests: [], skips: [], changed: [], removed: [...diff.removed], candidates: diff.total, missingRoots: diff.missingRoots, scanMs: Math.round(diff.ms),
   }
