@@ -60,7 +60,7 @@ export interface ListingSpec {
 /** A directory's mtime must be this much older than the moment it was read for its cached entries to be trusted. */
 const RACY_MS = 2000
 /** Every settled file is looked at again at least once per this many scans. */
-export const ROTATION_SCANS = 10
+export const ROTATION_SCANS = 20
 /** Default of {@link ListingSpec.minSlice}. */
 const MIN_SLICE = 5000
 
@@ -74,9 +74,25 @@ interface Entry {
 }
 
 interface DirCache {
+  real: string
   mtimeMs: number
   readAt: number
   entries: Entry[]
+}
+
+interface FileLook {
+  size: number
+  stamp: string
+  gen: number
+  root: number
+  rel: string
+  /** The folder it was found in. */
+  dir: string
+}
+
+/** The real path recorded for a folder (what the scan's visited set holds), or the folder itself. */
+function realOrSelf(dir: string, dirs: Map<string, DirCache>): string {
+  return dirs.get(dir)?.real ?? dir
 }
 
 /**
@@ -91,85 +107,102 @@ interface DirCache {
  */
 export class Listing {
   private readonly matches: (rel: string) => boolean
-  /** Last look at each file, and the scan that last saw it. */
-  private files = new Map<string, { size: number; stamp: string; gen: number }>()
+  /** Last look at each file: where it was found, and the scan that last looked at it. */
+  private files = new Map<string, FileLook>()
   private gen = 0
-  private readonly dirs = new Map<string, DirCache>()
-  /** Where this scan's slice of settled files starts. */
+  private dirs = new Map<string, DirCache>()
+  /** Files in rotation order (rebuilt when files come or go), and where the next slice starts. */
+  private order: string[] = []
   private rotation = 0
 
   constructor(private readonly spec: ListingSpec) {
     this.matches = matcher(spec.include, spec.exclude)
   }
 
-  /** Forgets the previous scan: the next one reports every file as changed. */
+  /** Forgets the previous scan: the next one reads every folder and reports every file as changed. */
   reset(): void {
     this.files = new Map()
+    this.dirs = new Map()
+    this.order = []
   }
 
   /**
    * Scans the roots; see {@link ListingDiff}. `pending`: files the caller
-   * still waits on (looked at every scan).
+   * still waits on (looked at every scan). The work is proportional to the
+   * folders, the folders that changed, the pending files and the rotation
+   * slice, not to the number of files.
    */
   scan(pending: ReadonlySet<string> = new Set()): ListingDiff {
     const started = performance.now()
     const gen = ++this.gen
     const changed: ListedFile[] = []
+    const removed: string[] = []
     const missingRoots: string[] = []
     const seenDirs = new Set<string>()
-    let dirsRead = 0
-    let structureChanged = false // a folder re-read, gone, or a file gone: only then can files have been removed
-    let position = 0
-    const total = Math.max(1, this.files.size)
-    const slice = Math.max(this.spec.minSlice ?? MIN_SLICE, Math.ceil(this.files.size / ROTATION_SCANS))
-    const from = this.rotation % total
+    const readDirs = new Set<string>()
+    let vanished = false
     const skip = this.spec.skipUnder ? this.spec.skipUnder + path.sep : undefined
+    const look = (full: string, root: number, rel: string, dir: string): void => {
+      const before = this.files.get(full)
+      if (before?.gen === gen) return // looked at already (two roots, a link, pending and in the slice)
+      const s = fs.statSync(full, { bigint: true, throwIfNoEntry: false })
+      if (!s || !s.isFile()) {
+        if (before) {
+          this.files.delete(full)
+          removed.push(full)
+          vanished = true
+        }
+        return
+      }
+      const size = Number(s.size)
+      const stamp = s.mtimeNs.toString()
+      if (before && before.size === size && before.stamp === stamp) {
+        before.gen = gen
+        return
+      }
+      this.files.set(full, { size, stamp, gen, root, rel, dir })
+      if (!before) vanished = true // a new file: the rotation order changes
+      changed.push({ source: full, root, rel, size, stamp })
+    }
     this.spec.roots.forEach((root, index) => {
       const visit = (dir: string, rel: string): void => {
         const listed = this.entries(dir, rel, seenDirs)
-        if (!listed) {
-          structureChanged = true
-          return
+        if (!listed) return
+        if (!listed.read) {
+          for (const e of listed.entries) if (e.kind === 'dir') visit(e.full, e.rel)
+          return // an unchanged folder: its files come up in pending or the rotation
         }
-        if (listed.read) dirsRead++
+        readDirs.add(dir)
         for (const e of listed.entries) {
           if (e.kind === 'dir') visit(e.full, e.rel)
-          if (e.kind !== 'file' || !e.matched || (skip && e.full.startsWith(skip))) continue
-          const before = this.files.get(e.full)
-          if (before?.gen === gen) continue // reached twice (two roots, or a link)
-          if (before && !listed.read && (pending.size === 0 || !pending.has(e.full)) && (position++ - from + total) % total >= slice) {
-            before.gen = gen // settled, not in this scan's slice: as last seen
-            continue
-          }
-          const s = fs.statSync(e.full, { bigint: true, throwIfNoEntry: false })
-          if (!s || !s.isFile()) {
-            structureChanged = true
-            continue
-          }
-          const size = Number(s.size)
-          const stamp = s.mtimeNs.toString()
-          if (before && before.size === size && before.stamp === stamp) {
-            before.gen = gen
-            continue
-          }
-          this.files.set(e.full, { size, stamp, gen })
-          changed.push({ source: e.full, root: index, rel: e.rel, size, stamp })
+          else if (e.kind === 'file' && e.matched && !(skip && e.full.startsWith(skip))) look(e.full, index, e.rel, dir)
         }
       }
       const st = fs.statSync(root, { throwIfNoEntry: false })
       if (!st || !st.isDirectory()) missingRoots.push(root)
       else visit(path.resolve(root), '')
     })
-    const removed: string[] = []
-    if (structureChanged || dirsRead > 0 || missingRoots.length > 0) {
-      for (const [file, look] of this.files) {
-        if (look.gen === gen) continue
-        removed.push(file)
-        this.files.delete(file)
-      }
+    for (const file of pending) {
+      const f = this.files.get(file)
+      if (f) look(file, f.root, f.rel, f.dir)
     }
-    this.rotation = from + slice
-    return { changed, removed, total: this.files.size, missingRoots, dirsRead, ms: performance.now() - started }
+    const slice = Math.min(this.order.length, Math.max(this.spec.minSlice ?? MIN_SLICE, Math.ceil(this.order.length / ROTATION_SCANS)))
+    for (let i = 0; i < slice; i++) {
+      const file = this.order[(this.rotation + i) % this.order.length]!
+      const f = this.files.get(file)
+      if (f) look(file, f.root, f.rel, f.dir)
+    }
+    this.rotation = this.order.length > 0 ? (this.rotation + slice) % this.order.length : 0
+    if (readDirs.size > 0 || vanished || missingRoots.length > 0) {
+      // files of a folder read again but not among its entries, or of a folder no longer reached
+      for (const [file, f] of this.files) {
+        if (f.gen === gen || (!readDirs.has(f.dir) && seenDirs.has(realOrSelf(f.dir, this.dirs)))) continue
+        this.files.delete(file)
+        removed.push(file)
+      }
+      this.order = [...this.files.keys()]
+    }
+    return { changed, removed, total: this.files.size, missingRoots, dirsRead: readDirs.size, ms: performance.now() - started }
   }
 
   /** A directory's entries, from the cache when its mtime says nothing changed; undefined when unreadable or already visited. */
@@ -201,7 +234,7 @@ export class Listing {
         const childRel = rel ? `${rel}/${e.name}` : e.name
         return { name: e.name, kind, full, rel: childRel, matched: kind === 'file' && this.matches(childRel) }
       })
-    this.dirs.set(dir, { mtimeMs, readAt: Date.now(), entries })
+    this.dirs.set(dir, { real, mtimeMs, readAt: Date.now(), entries })
     return { entries, read: true }
   }
 }

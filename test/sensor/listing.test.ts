@@ -64,6 +64,24 @@ describe('Listing', () => {
     expect(seen).toHaveLength(1)
   })
 
+  it('notices files and whole folders removed from folders it had cached', () => {
+    const root = tempDir()
+    for (const d of ['a', 'b']) {
+      fs.mkdirSync(path.join(root, d))
+      for (const f of ['1.bam', '2.bam']) fs.writeFileSync(path.join(root, d, f), f)
+    }
+    const past = new Date(Date.now() - 60_000)
+    for (const d of ['a', 'b', '.']) fs.utimesSync(path.join(root, d), past, past)
+    const listing = new Listing({ roots: [root], include: ['*.bam'], exclude: [], minSlice: 1 })
+    listing.scan()
+    expect(listing.scan()).toMatchObject({ dirsRead: 0, changed: [], removed: [] })
+    fs.rmSync(path.join(root, 'a', '2.bam'))
+    fs.rmSync(path.join(root, 'b'), { recursive: true })
+    const d = listing.scan()
+    expect(d.removed.sort()).toEqual([path.join(root, 'a', '2.bam'), path.join(root, 'b', '1.bam'), path.join(root, 'b', '2.bam')])
+    expect(d.total).toBe(1)
+  })
+
   it('names watched folders that are missing', () => {
     const root = tempDir()
     const listing = new Listing({ roots: [path.join(root, 'nope'), root], include: ['*.bam'], exclude: [] })
