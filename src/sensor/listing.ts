@@ -53,16 +53,16 @@ export interface ListingSpec {
   exclude: readonly string[]
   /** Files under this directory are never candidates (a sensor's own results). */
   skipUnder?: string
-  /** Settled files looked at per scan, at least (default 5000: small trees are looked at whole every scan). */
+  /** Settled files looked at per scan, at least (default 500: small trees are looked at whole every scan). */
   minSlice?: number
 }
 
 /** A directory's mtime must be this much older than the moment it was read for its cached entries to be trusted. */
 const RACY_MS = 2000
 /** Every settled file is looked at again at least once per this many scans. */
-export const ROTATION_SCANS = 20
+export const ROTATION_SCANS = 60
 /** Default of {@link ListingSpec.minSlice}. */
-const MIN_SLICE = 5000
+const MIN_SLICE = 500
 
 interface Entry {
   name: string
