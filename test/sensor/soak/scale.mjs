@@ -2,7 +2,7 @@
 // Tick durations and launch throughput of `bamstream daemon` with many watched
 // files (issue 12.5; not part of the vitest suite; run after `npx tsc`):
 //
-//   node test/sensor/soak/scale.mjs [--files 100000] [--new 200] [--dir /tmp/bamstream-scale] [--interval 1s]
+//   node test/sensor/soak/scale.mjs [--files 100000] [--new 200] [--dir /tmp/bamstream-scale] [--interval 1s] [--remove-seeded]
 //
 // <dir>/in holds --files small BAMs (1,000 per folder, hard links of one copy
 // of a fixture) that the daemon has already processed: the state is seeded with a
@@ -25,7 +25,7 @@ const { evaluateSensor } = await import(path.join(ROOT, 'dist/src/sensor/sensor.
 const { inProcessLister } = await import(path.join(ROOT, 'dist/src/sensor/lister.js'))
 const { values: args } = parseArgs({ options: {
   files: { type: 'string', default: '100000' }, new: { type: 'string', default: '200' }, dir: { type: 'string', default: '/tmp/bamstream-scale' },
-  interval: { type: 'string', default: '1s' }, threads: { type: 'string', default: '2' }, 'max-concurrent': { type: 'string', default: '2' },
+  interval: { type: 'string', default: '1s' }, 'remove-seeded': { type: 'boolean', default: false }, threads: { type: 'string', default: '2' }, 'max-concurrent': { type: 'string', default: '2' },
 } })
 const FILES = Number(args.files)
 const NEW = Number(args.new)
@@ -74,6 +74,11 @@ if (FILES > 0) {
   fs.mkdirSync(OUT, { recursive: true })
   fs.writeFileSync(path.join(OUT, 'seeded.txt'), 'results of the seeded runs would be here\n')
   note(`state seeded with ${tick.requests.length} SUCCESS runs in ${Date.now() - t0} ms`)
+  if (args['remove-seeded']) {
+    // control experiment: the same store, but nothing left to watch (separates the store's size from the ticks' cost)
+    for (const d of fs.readdirSync(IN)) fs.rmSync(path.join(IN, d), { recursive: true })
+    note('seeded files removed (--remove-seeded)')
+  }
 }
 
 const log = path.join(DIR, 'daemon.log')
