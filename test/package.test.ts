@@ -36,8 +36,13 @@ describe('package.json', () => {
   })
 
   it('type-checks the tests and benchmarks too (tsconfig.json, run by npm test)', () => {
-    expect(tsconfig('tsconfig.json')).toEqual({ extends: './tsconfig.build.json', include: ['src', 'workers', 'bench', 'test'] })
+    expect(tsconfig('tsconfig.json')).toMatchObject({ extends: './tsconfig.build.json', include: ['src', 'workers', 'bench', 'test'] })
     expect(pkg.scripts.test).toMatch(/^tsc -p tsconfig\.json && /)
+  })
+
+  it('has a fast test loop that starts no processes beside the full npm test', () => {
+    expect(pkg.scripts['test:fast']).toMatch(/vitest run --mode fast$/)
+    expect(pkg.scripts.test).not.toContain('--mode')
   })
 
   it('builds on install and tests with the command the README shows', () => {
