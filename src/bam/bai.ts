@@ -85,7 +85,7 @@ function readRef(view: DataView, c: { p: number }, need: (n: number) => void): R
   return { bins, linear }
 }
 
-/** A uint64 virtual offset as a JS number (exact below 2^53: files under 128 TiB). */
+/** A uint64 virtual offset as a JS number (exact below 2^53, i.e. compressed offsets below 2^37: files under 128 GiB). */
 function voffset(view: DataView, p: number): number {
   return view.getUint32(p + 4, true) * 2 ** 32 + view.getUint32(p, true)
 }

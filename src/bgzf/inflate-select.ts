@@ -14,9 +14,6 @@ import { BamError } from '../errors.js'
 /** Names accepted by {@link loadInflater} and `BAMSTREAM_INFLATE`. */
 export const INFLATER_NAMES = ['native', 'zlib', 'blockwise'] as const
 
-/** One of {@link INFLATER_NAMES}. */
-export type InflaterName = (typeof INFLATER_NAMES)[number]
-
 let fastest: Inflater | undefined
 
 /**

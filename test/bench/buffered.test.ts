@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
-import { run } from '../../src/engine/run.js'
+import { run, type InternalRunOptions } from '../../src/engine/run.js'
 import { formatFlagstat, type FlagstatResult } from '../../src/ops/flagstat.js'
 import { corpusBam, expected } from '../helpers/corpus.js'
 import { countingPool } from '../helpers/counting-pool.js'
@@ -23,11 +23,11 @@ function countedSource(file: string, read: { bytes: number }): AsyncIterable<Uin
 }
 
 /** Runs flagstat on a counted source; returns the result and how much input was read when the first task was submitted. */
-async function flagstatSeen(name: string, options: { buffered?: boolean; chunkBytes?: number; guessHook?: 'none' | 'skip' | 'misalign' }): Promise<{ text: string; readAtFirstTask: number; size: number }> {
+async function flagstatSeen(name: string, options: InternalRunOptions): Promise<{ text: string; readAtFirstTask: number; size: number }> {
   const read = { bytes: 0 }
   let readAtFirstTask = -1
   counts.onSubmit = () => { if (readAtFirstTask < 0) readAtFirstTask = read.bytes }
-  const result = await run<FlagstatResult>(countedSource(corpusBam(name), read), 'flagstat', {}, { pool, ...options })
+  const result = await run<FlagstatResult>(countedSource(corpusBam(name), read), 'flagstat', {}, { ...options, pool })
   return { text: formatFlagstat(result), readAtFirstTask, size: fs.statSync(corpusBam(name)).size }
 }
 
@@ -50,7 +50,8 @@ describe('buffered runs', () => {
   it('streaming with recycled chunk buffers agrees, including redone chunks', async () => {
     const name = 'htslib_test_ce_1000'
     for (const guessHook of ['none', 'skip', 'misalign'] as const) {
-      const result = await run<FlagstatResult>(corpusBam(name), 'flagstat', {}, { pool, chunkBytes: 5_000, guessHook, maxInFlight: 3 })
+      const options: InternalRunOptions = { pool, chunkBytes: 5_000, guessHook, maxInFlight: 3 }
+      const result = await run<FlagstatResult>(corpusBam(name), 'flagstat', {}, options)
       expect(formatFlagstat(result)).toBe(expected(name, 'flagstat.txt'))
     }
   })

@@ -63,6 +63,13 @@ describe('bamstream flagstat / count / idxstats', () => {
     for (const f of ['16', '0x10', '020']) expect(cli(['count', '-f', f, SAMPLE]).stdout, `-f ${f}`).toBe('439\n')
   })
 
+  it('--buffered only where it is honoured; the filters\' long names are the API\'s', () => {
+    expect(cli(['flagstat', '--buffered', SAMPLE]).stdout).toBe(expected('htslib_test_ce_1000', 'flagstat.txt'))
+    const refused = cli(['view', '--buffered', SAMPLE])
+    expect([refused.status, refused.stderr]).toEqual([1, expect.stringContaining("unknown option '--buffered'")])
+    expect(cli(['count', '--required-flags', '16', SAMPLE]).stdout).toBe('439\n')
+  })
+
   it('idxstats needs no index', () => {
     expect(cli(['idxstats', SAMPLE]).stdout).toBe(expected('htslib_test_ce_1000', 'idxstats.txt'))
   })
