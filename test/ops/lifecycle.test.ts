@@ -36,7 +36,7 @@ describe('opDriver', () => {
     drive.walk(p, bam.data, bam.firstRecord)
     const acc = drive.merge(drive.fresh(), drive.sealed(p))
     expect(drive.ordered).toBe(true)
-    expect(Buffer.concat(drive.drain(acc))).toEqual(Buffer.from(bam.data.subarray(bam.firstRecord)))
+    expect(Buffer.concat(drive.drain(acc)).equals(bam.data.subarray(bam.firstRecord))).toBe(true) // equals(): toEqual on 200 kB takes seconds
     expect(drive.drain(acc)).toEqual([])
     expect(drive.finish(acc)).toBe(1000)
   })
