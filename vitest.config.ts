@@ -17,13 +17,18 @@ const SPAWNING = [
   'test/sensor/daemon.test.ts',
   'test/sensor/store.test.ts',
   'test/engine/live.test.ts',
+  'test/engine/inputs.test.ts',
+  'test/engine/sink.test.ts',
+  'test/engine/http.test.ts',
+  'test/sensor/bad-record.test.ts',
 ]
 
-/** Slow files that test benchmark scaffolding or extreme shapes (1 Mbp reads, 30 000 references). */
+/** Slow files: benchmark scaffolding, extreme shapes (1 Mbp reads, 30 000 references), the record fuzzer (it also spawns). */
 const SLOW = [
   'test/bench/synthetic/synthetic.test.ts',
   'test/bench/peers.test.ts',
   'test/engine/shapes.test.ts',
+  'test/engine/fuzz.test.ts',
 ]
 
 export default defineConfig(({ mode }) => ({

@@ -33,6 +33,7 @@ function record(name: string, edits: Array<[number, number[]]> = []): number[] {
   for (const [at, bytes] of edits) rec.splice(at, bytes.length, ...bytes)
   return rec
 }
+const N_REF = 1 // references in the imaginary header (the records are unplaced: refID -1)
 const L_READ_NAME = 12 // offset of l_read_name in a record, block_size included
 const N_CIGAR_OP = 16
 const L_SEQ = 20
@@ -49,20 +50,20 @@ function walk(bytes: number[], from = 0, shift = 0): WalkEnd & { names: string[]
   const end = walkRecords(new RecordView(backing.subarray(shift)), from, (r) => {
     names.push(r.name)
     offsets.push(r.offset)
-  })
+  }, N_REF)
   return { ...end, names, offsets }
 }
 
 describe('walkRecords', () => {
   it('visits every complete record in order and ends just past the last one', () => {
     expect(A.length).toBe(41)
-    expect(walk([...A, ...BB, ...A])).toEqual({ end: 124, records: 3, invalidAt: -1, names: ['a', 'bb', 'a'], offsets: [0, 41, 83] })
+    expect(walk([...A, ...BB, ...A])).toMatchObject({ end: 124, records: 3, invalidAt: -1, names: ['a', 'bb', 'a'], offsets: [0, 41, 83] })
   })
 
   it('moves one view from record to record (the cursor advances by block_size + 4)', () => {
     const seen: RecordView[] = []
     const rec = new RecordView(Uint8Array.from([...A, ...BB]))
-    walkRecords(rec, 0, (r) => { seen.push(r) })
+    walkRecords(rec, 0, (r) => { seen.push(r) }, N_REF)
     expect(seen).toEqual([rec, rec])
     expect(rec.offset).toBe(41)
   })

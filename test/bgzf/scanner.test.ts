@@ -102,7 +102,15 @@ describe('scanBlocks', () => {
     expect(await scanError([...B1, ...noBc, ...EOF])).toMatchObject({ code: 'ERR_NOT_BGZF', offset: 34 })
   })
 
-  it('rejects a block claiming more than 64 KiB uncompressed', async () => {
-    expect(await scanError([...B1, ...block([1], MAX_BLOCK_ISIZE + 1), ...EOF])).toMatchObject({ code: 'ERR_BGZF_ISIZE', offset: 34 })
+  it('takes an ISIZE over 64 KiB as 64 KiB (htslib ignores the field; the inflater finds the real size)', async () => {
+    const seen = await scan([...B1, ...block([1], MAX_BLOCK_ISIZE + 1), ...EOF])
+    expect(seen.map((b) => b.isize)).toEqual([3, MAX_BLOCK_ISIZE, 0])
+  })
+
+  it('without the EOF block, tells onMissingEof where the blocks end instead of failing', async () => {
+    const missing: number[] = []
+    const blocks: number[] = []
+    for await (const b of scanBlocks(pieces([...B1, ...B2], 7), (at) => missing.push(at))) blocks.push(b.coffset)
+    expect([blocks, missing]).toEqual([[0, 34], [34 + B2.length]])
   })
 })
