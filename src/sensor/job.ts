@@ -12,7 +12,7 @@
  * | any other op (built-in or module path) | passed to the op as given | `<name>.<op>.json` (the result as JSON) |
  *
  * Any other op with ordered output (one with `drain`) also streams its bytes to
- * `<name>.<op>.out`. Every file is written atomically (see atomic.ts).
+ * `<name>.<op>.out`. Every file is written atomically (see engine/atomic.ts).
  */
 import fs from 'node:fs'
 import { Writable } from 'node:stream'
