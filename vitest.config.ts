@@ -1,10 +1,44 @@
 import { defineConfig } from 'vitest/config'
 
-export default defineConfig({
+/**
+ * `npm run test:fast` (`vitest run --mode fast`) is the quick loop: no process
+ * is started (the files below are left out, the oracle tools look absent so
+ * their tests skip as they do where the tools are not installed, and
+ * test/helpers/no-spawn.ts makes any other spawn fail loudly), the corpus
+ * golden tests run on a subset of each shape (test/helpers/corpus.ts), and test
+ * files share two processes. `npm test` runs everything, each file isolated.
+ */
+
+/** Test files that start processes: the built CLI, the daemon, node children, samtools. */
+const SPAWNING = [
+  'test/cli/cli.test.ts',
+  'test/readme.test.ts',
+  'test/sensor/cli.test.ts',
+  'test/sensor/daemon.test.ts',
+  'test/sensor/store.test.ts',
+  'test/engine/live.test.ts',
+  'test/engine/inputs.test.ts',
+  'test/engine/sink.test.ts',
+  'test/engine/http.test.ts',
+  'test/sensor/bad-record.test.ts',
+]
+
+/** Slow files: benchmark scaffolding, extreme shapes (1 Mbp reads, 30 000 references), the record fuzzer (it also spawns). */
+const SLOW = [
+  'test/bench/synthetic/synthetic.test.ts',
+  'test/bench/peers.test.ts',
+  'test/engine/shapes.test.ts',
+  'test/engine/fuzz.test.ts',
+]
+
+export default defineConfig(({ mode }) => ({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    ...(mode === 'fast'
+      ? { exclude: [...SPAWNING, ...SLOW], env: { BAMSTREAM_TEST_FAST: '1' }, setupFiles: ['test/helpers/no-spawn.ts'], isolate: false }
+      : {}),
   },
-})
+}))

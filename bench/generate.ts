@@ -16,7 +16,7 @@
  */
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import { writeSyntheticBam, type WriteSyntheticOptions } from '../src/bam/synthetic.js'
+import { writeSyntheticBam, type WriteSyntheticOptions } from './synthetic/synthetic.js'
 import { BamError } from '../src/errors.js'
 
 const USAGE = `usage: node dist/bench/generate.js --out FILE (--size SIZE | --count N) [options]

@@ -11,7 +11,7 @@
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads'
 import { pathToFileURL } from 'node:url'
-import { requireInflater } from '../src/bgzf/inflate-select.js'
+import { requireBenchInflater } from './inflaters/select.js'
 import { planChunks } from '../src/engine/planner.js'
 import { openBam } from '../src/engine/reader.js'
 
@@ -29,7 +29,7 @@ export interface InflateOnly {
 interface Job { chunks: { bytes: Uint8Array; sizes: Uint32Array; isize: number; coffset: number }[] }
 
 async function workerMain(): Promise<void> {
-  const inflater = await requireInflater()
+  const inflater = await requireBenchInflater()
   const { chunks } = workerData as Job
   let max = 0
   for (const c of chunks) max = Math.max(max, c.isize)

@@ -10,7 +10,7 @@
  * ```
  */
 import { pathToFileURL } from 'node:url'
-import { INFLATER_NAMES, loadInflater } from '../src/bgzf/inflate-select.js'
+import { BENCH_INFLATER_NAMES, loadBenchInflater } from './inflaters/select.js'
 import { loadFixture, microTable, newBench, runSuite, type Fixture, type MicroRow } from './fixture.js'
 
 /** Runs the suite on chunk 0 of the fixture. */
@@ -20,8 +20,8 @@ export async function inflateSuite(fx: Fixture): Promise<MicroRow[]> {
   const out = new Uint8Array(c.isize)
   const bench = newBench('inflate')
   const skipped: MicroRow[] = []
-  for (const name of INFLATER_NAMES) {
-    const inflater = await loadInflater(name)
+  for (const name of BENCH_INFLATER_NAMES) {
+    const inflater = await loadBenchInflater(name)
     if (!inflater) {
       skipped.push({ suite: 'inflate', task: `${name}: skipped (not available here)`, ms: NaN })
       continue

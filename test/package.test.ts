@@ -7,7 +7,10 @@ const ROOT = path.resolve(import.meta.dirname, '..')
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
   name: string; type: string; bin: Record<string, string>; engines: { node: string }
   dependencies: Record<string, string>; devDependencies: Record<string, string>; scripts: Record<string, string>
+  files: string[]
 }
+const tsconfig = (name: string): { include: string[]; extends?: string } =>
+  JSON.parse(fs.readFileSync(path.join(ROOT, name), 'utf8')) as { include: string[]; extends?: string }
 
 describe('package.json', () => {
   it('is the bamstream ESM package with a bin and Node ≥ 20', () => {
@@ -24,6 +27,22 @@ describe('package.json', () => {
 
   it('pins every devDependency to an exact version', () => {
     for (const [name, version] of Object.entries(pkg.devDependencies)) expect(version, name).toMatch(/^\d+\.\d+\.\d+$/)
+  })
+
+  it('ships only the product: the build config compiles src and workers, and files names nothing else of dist', () => {
+    expect(tsconfig('tsconfig.build.json').include).toEqual(['src', 'workers'])
+    expect(pkg.scripts.prepare).toContain('tsc -p tsconfig.build.json')
+    expect(pkg.files.filter((f) => f.startsWith('dist'))).toEqual(['dist/src', 'dist/workers'])
+  })
+
+  it('type-checks the tests and benchmarks too (tsconfig.json, run by npm test)', () => {
+    expect(tsconfig('tsconfig.json')).toMatchObject({ extends: './tsconfig.build.json', include: ['src', 'workers', 'bench', 'test'] })
+    expect(pkg.scripts.test).toMatch(/^tsc -p tsconfig\.json && /)
+  })
+
+  it('has a fast test loop that starts no processes beside the full npm test', () => {
+    expect(pkg.scripts['test:fast']).toMatch(/vitest run --mode fast$/)
+    expect(pkg.scripts.test).not.toContain('--mode')
   })
 
   it('builds on install and tests with the command the README shows', () => {

@@ -7,7 +7,7 @@
  */
 import { BOUNDARY_CHAIN, MAX_RECORD_BYTES } from '../constants.js'
 import {
-  BLOCK_SIZE_BYTES, FIXED_BYTES, L_READ_NAME_OFFSET, L_SEQ_OFFSET, NEXT_POS_OFFSET, NEXT_REF_ID_OFFSET,
+  BLOCK_SIZE_BYTES, FIXED_BYTES, L_READ_NAME_OFFSET, L_SEQ_OFFSET, NEXT_REF_ID_OFFSET,
   N_CIGAR_OP_OFFSET, POS_OFFSET, READ_NAME_OFFSET, REF_ID_OFFSET,
 } from './record.js'
 
@@ -59,7 +59,7 @@ export function plausibleRecordSize(view: DataView, bytes: Uint8Array, p: number
   if (blockSize < FIXED_BYTES || blockSize > MAX_RECORD_BYTES) return -1
   if (!validRef(view.getInt32(p + REF_ID_OFFSET, true), nRef)) return -1
   if (!validRef(view.getInt32(p + NEXT_REF_ID_OFFSET, true), nRef)) return -1
-  if (view.getInt32(p + POS_OFFSET, true) < -1 || view.getInt32(p + NEXT_POS_OFFSET, true) < -1) return -1
+  if (view.getInt32(p + POS_OFFSET, true) < -1) return -1 // next_pos is not checked: samtools reads any (htslib test/mpileup/small.bam has -129696966)
   const lName = bytes[p + L_READ_NAME_OFFSET]!
   const nCigar = view.getUint16(p + N_CIGAR_OP_OFFSET, true)
   const lSeq = view.getInt32(p + L_SEQ_OFFSET, true)

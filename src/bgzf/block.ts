@@ -32,8 +32,6 @@ export const TRAILER_BYTES = 8
 export const MAX_BLOCK_ISIZE = 65536
 /** Largest block: BSIZE is uint16, so BSIZE + 1 ≤ 65536, §4.1 */
 export const MAX_BLOCK_SIZE = 65536
-/** Smallest block that can hold the header, the BC field and the trailer. */
-export const MIN_BLOCK_SIZE = EXTRA_OFFSET + 6 + 2 + TRAILER_BYTES
 
 /** The 28-byte end-of-file marker block, §4.1.2 */
 export const EOF_BLOCK = new Uint8Array([

@@ -2,21 +2,17 @@
  * Choosing the {@link Inflater}. Measured on the 2-core benchmark machine
  * (bench/inflate.bench.ts, README "Benchmarks"): libdeflate in C is 1.6–2.2×
  * node:zlib, libdeflate in WebAssembly 0.8–1.1× node:zlib, pako about a third
- * of it. So the default is the native addon when it was built, else node:zlib
- * (the WebAssembly module is not faster, and ships only inside a peer's package). `BAMSTREAM_INFLATE=native|zlib|wasm|pako|blockwise` overrides
- * the choice (benchmarks, debugging); the workers read it too.
+ * of it. So the default is the native addon when it was built, else node:zlib.
+ * The WebAssembly and pako inflaters are benchmark candidates only
+ * (bench/inflaters/). `BAMSTREAM_INFLATE=native|zlib|blockwise` overrides the
+ * choice (benchmarks, debugging); the workers read it too.
  */
 import { blockwiseInflater, zlibInflater, type Inflater } from './inflate.js'
 import { loadNativeInflater } from './inflate-native.js'
-import { loadPakoInflater } from './inflate-pako.js'
-import { loadWasmInflater } from './inflate-wasm.js'
 import { BamError } from '../errors.js'
 
 /** Names accepted by {@link loadInflater} and `BAMSTREAM_INFLATE`. */
-export const INFLATER_NAMES = ['native', 'zlib', 'wasm', 'pako', 'blockwise'] as const
-
-/** One of {@link INFLATER_NAMES}. */
-export type InflaterName = (typeof INFLATER_NAMES)[number]
+export const INFLATER_NAMES = ['native', 'zlib', 'blockwise'] as const
 
 let fastest: Inflater | undefined
 
@@ -36,12 +32,11 @@ export function defaultInflater(): Inflater {
 
 /**
  * Loads an inflater by name, or returns null if it is not available here
- * (addon not built, package not installed). No name: `BAMSTREAM_INFLATE`, else
- * {@link defaultInflater}.
+ * (addon not built). No name: `BAMSTREAM_INFLATE`, else {@link defaultInflater}.
  *
  * @example
  * ```ts
- * const wasm = await loadInflater('wasm') // null without @gmod/bgzf-filehandle
+ * const native = await loadInflater('native') // null without the addon
  * ```
  */
 export async function loadInflater(name: string | undefined = process.env.BAMSTREAM_INFLATE): Promise<Inflater | null> {
@@ -50,8 +45,6 @@ export async function loadInflater(name: string | undefined = process.env.BAMSTR
     case 'native': return loadNativeInflater()
     case 'zlib': return zlibInflater
     case 'blockwise': return blockwiseInflater
-    case 'wasm': return loadWasmInflater()
-    case 'pako': return loadPakoInflater()
     default: throw new BamError('ERR_OPTION', `unknown inflater "${name}" (expected one of ${INFLATER_NAMES.join(', ')})`)
   }
 }
@@ -67,6 +60,6 @@ export async function loadInflater(name: string | undefined = process.env.BAMSTR
  */
 export async function requireInflater(name: string | undefined = process.env.BAMSTREAM_INFLATE): Promise<Inflater> {
   const inflater = await loadInflater(name)
-  if (!inflater) throw new BamError('ERR_OPTION', `inflater "${name}" is not available here (addon not built or package not installed)`)
+  if (!inflater) throw new BamError('ERR_OPTION', `inflater "${name}" is not available here (addon not built)`)
   return inflater
 }

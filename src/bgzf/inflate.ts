@@ -1,8 +1,9 @@
 /**
  * Inflating BGZF blocks with their CRC32 and ISIZE verified (SAMv1 §4.1).
  * The {@link Inflater} interface hides which decompressor does the work:
- * node:zlib here, libdeflate (native addon or WebAssembly) and pako in the
- * `inflate-*.ts` modules beside this one; `inflate-select.ts` picks one.
+ * node:zlib here, libdeflate's native addon in `inflate-native.ts`;
+ * `inflate-select.ts` picks one. (The WebAssembly and pako candidates the
+ * benchmarks compare live in bench/inflaters/.)
  */
 import zlib from 'node:zlib'
 import { BamError } from '../errors.js'

@@ -36,7 +36,7 @@ interface SensorFlags {
   op?: string; opOptions?: string; runKey?: string; out?: string; state?: string; interval?: string; maxConcurrent?: number
   maxAttempts?: number; backoff?: string; grace?: string; incompleteAfter?: string; threads?: number; chunkSize?: number
   maxRuntime?: string; retention?: string; reprocess?: boolean
-  requireFlags?: number; excludeFlags?: number; minMQ?: number
+  requiredFlags?: number; excludedFlags?: number; minMapq?: number
 }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v]
@@ -187,7 +187,7 @@ function configFrom(o: SensorFlags, cmd: Command): DaemonConfig {
 
 function flagSensor(o: SensorFlags, given: (name: keyof SensorFlags) => boolean): Record<string, unknown> | undefined {
   const hasSource = o.watch.length > 0 || o.url.length > 0 || o.urlFile !== undefined
-  const sensorFlags: Array<keyof SensorFlags> = ['pattern', 'exclude', 'op', 'opOptions', 'runKey', 'requireFlags', 'excludeFlags', 'minMQ']
+  const sensorFlags: Array<keyof SensorFlags> = ['pattern', 'exclude', 'op', 'opOptions', 'runKey', 'requiredFlags', 'excludedFlags', 'minMapq']
   if (!hasSource) {
     const stray = sensorFlags.filter(given)
     if (stray.length > 0) throw new SensorError('ERR_CONFIG', `--${stray.map(kebab).join(', --')} only apply with --watch, --url or --url-file`)

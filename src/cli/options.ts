@@ -5,7 +5,10 @@ import { Option, type Command } from 'commander'
 import { DEFAULT_CHUNK_BYTES } from '../constants.js'
 import { defaultThreads, maxThreads } from '../engine/pool.js'
 import { DEFAULT_HTTP_TIMEOUT_MS } from '../engine/http.js'
+import type { InternalRunOptions } from '../engine/run.js'
+import { FILTER_NAMES, type FilterOptions } from '../ops/filter.js'
 import * as units from '../units.js'
+import { progressBar } from './progress.js'
 
 /**
  * Parses a size like `4M`, `512k` or `65536` (a flag value; see units.ts).
@@ -53,26 +56,64 @@ export function parseThreads(text: string): number {
   return Math.min(n, maxThreads())
 }
 
-/** Adds `-@/--threads`, `--chunk-size` and `--buffered` to a command. */
-export function addEngineOptions(cmd: Command): Command {
-  return cmd
+/** The engine options as commander parses them (see {@link addEngineOptions}). */
+export interface EngineFlags {
+  threads: number
+  chunkSize: number
+  httpTimeout: number
+  buffered?: boolean
+}
+
+/**
+ * Adds `-@/--threads`, `--http-timeout` and `--chunk-size` to a command, and `--buffered` where
+ * the command honours it (`buffered: true`: the commands that run one op over
+ * the whole file; not `view`, which may read through an index, nor the daemon).
+ *
+ * @example
+ * ```ts
+ * addEngineOptions(program.command('flagstat'), { buffered: true })
+ * ```
+ */
+export function addEngineOptions(cmd: Command, opts: { buffered?: boolean } = {}): Command {
+  cmd
     .addOption(new Option('-@, --threads <n>', 'worker threads').argParser(parseThreads).default(defaultThreads(), 'all cores'))
     .addOption(new Option('--http-timeout <seconds>', 'for http(s) inputs: longest wait for a response, and longest silence in the body (then up to 2 retries, resuming with Range)').argParser(parseSeconds).default(DEFAULT_HTTP_TIMEOUT_MS, '20'))
     .addOption(new Option('--chunk-size <bytes>', 'uncompressed bytes per parallel chunk (k, M, G suffixes)').argParser(parseSize).default(DEFAULT_CHUNK_BYTES, '2M'))
-    .addOption(new Option('--buffered', 'read every chunk into memory before processing any (the "assets" way; for memory comparisons only)'))
-}
-
-/** Adds samtools' `-f`, `-F` and `-q` filters to a command. */
-export function addFilterOptions(cmd: Command): Command {
+  if (opts.buffered) cmd.addOption(new Option('--buffered', 'read every chunk into memory before processing any (the "assets" way; for memory comparisons only)'))
   return cmd
-    .addOption(new Option('-f, --require-flags <flags>', 'only records with all of these FLAG bits set').argParser(parseInteger))
-    .addOption(new Option('-F, --exclude-flags <flags>', 'only records with none of these FLAG bits set').argParser(parseInteger))
-    .addOption(new Option('-q, --min-MQ <int>', 'only records with MAPQ at least this').argParser(parseInteger))
 }
 
-/** The filter options as the ops take them. */
-export function filterOptions(o: { requireFlags?: number; excludeFlags?: number; minMQ?: number }): {
-  requiredFlags?: number; excludedFlags?: number; minMapq?: number
-} {
-  return { requiredFlags: o.requireFlags, excludedFlags: o.excludeFlags, minMapq: o.minMQ }
+/**
+ * The run options of parsed engine flags: threads, chunk size, HTTP timeout,
+ * `--buffered`, and a progress bar on stderr unless `progress` is false.
+ *
+ * @example
+ * ```ts
+ * await flagstat(input, engineOptions(o))
+ * ```
+ */
+export function engineOptions(o: EngineFlags, progress = true): InternalRunOptions {
+  return {
+    threads: o.threads, chunkBytes: o.chunkSize, http: { timeoutMs: o.httpTimeout }, buffered: o.buffered,
+    onProgress: progress ? progressBar(process.stderr) : undefined,
+  }
+}
+
+/** Adds samtools' `-f`, `-F` and `-q` filters to a command, with the API's names as long options (`--required-flags`, …). */
+export function addFilterOptions(cmd: Command): Command {
+  for (const f of FILTER_NAMES) cmd.addOption(new Option(`-${f.letter}, --${f.long} <${f.key === 'minMapq' ? 'int' : 'flags'}>`, f.help).argParser(parseInteger))
+  return cmd
+}
+
+/**
+ * The filter options as the ops take them: commander names each after its long
+ * option, which is the API's key.
+ *
+ * @example
+ * ```ts
+ * filterOptions({ excludedFlags: 4, threads: 2 }) // { requiredFlags: undefined, excludedFlags: 4, minMapq: undefined }
+ * ```
+ */
+export function filterOptions(o: FilterOptions): FilterOptions {
+  return { requiredFlags: o.requiredFlags, excludedFlags: o.excludedFlags, minMapq: o.minMapq }
 }

@@ -7,8 +7,8 @@ import { formatFlagstat, formatFlagstatJson } from '../ops/flagstat.js'
 import { formatIdxstats, type IdxstatsLine } from '../ops/idxstats.js'
 import { run } from '../engine/run.js'
 import { BamError } from '../errors.js'
-import { addEngineOptions, addFilterOptions, filterOptions } from './options.js'
-import { progressBar } from './progress.js'
+import type { FilterOptions } from '../ops/filter.js'
+import { addEngineOptions, addFilterOptions, engineOptions, filterOptions, type EngineFlags } from './options.js'
 import { writeStdout } from './output.js'
 
 const INPUT_HELP = 'BAM file path, http(s):// URL, or - for stdin'
@@ -20,10 +20,10 @@ export function registerFlagstatCommand(program: Command): void {
     .argument('<input>', INPUT_HELP)
     .option('--json', 'JSON output, as `samtools flagstat -O json`')
     .option('-O, --output-fmt <fmt>', 'default or json (samtools-compatible)', 'default')
-  addEngineOptions(cmd).action(async (input: string, o: { json?: boolean; outputFmt: string; threads: number; chunkSize: number; httpTimeout: number; buffered?: boolean }) => {
+  addEngineOptions(cmd, { buffered: true }).action(async (input: string, o: EngineFlags & { json?: boolean; outputFmt: string }) => {
     const fmt = o.json ? 'json' : o.outputFmt.toLowerCase()
     if (fmt !== 'json' && fmt !== 'default') throw new BamError('ERR_OPTION', `unknown output format "${o.outputFmt}" (default or json)`)
-    const result = await flagstat(input, { threads: o.threads, chunkBytes: o.chunkSize, http: { timeoutMs: o.httpTimeout }, buffered: o.buffered, onProgress: progressBar(process.stderr) })
+    const result = await flagstat(input, engineOptions(o))
     await writeStdout(fmt === 'json' ? formatFlagstatJson(result) : formatFlagstat(result))
   })
 }
@@ -33,8 +33,8 @@ export function registerCountCommand(program: Command): void {
   const cmd = program.command('count')
     .description('count records, like `samtools view -c` with the same -f/-F/-q filters')
     .argument('<input>', INPUT_HELP)
-  addFilterOptions(addEngineOptions(cmd)).action(async (input: string, o: { threads: number; chunkSize: number; httpTimeout: number; buffered?: boolean; requireFlags?: number; excludeFlags?: number; minMQ?: number }) => {
-    const n = await count(input, { ...filterOptions(o), threads: o.threads, chunkBytes: o.chunkSize, http: { timeoutMs: o.httpTimeout }, buffered: o.buffered, onProgress: progressBar(process.stderr) })
+  addFilterOptions(addEngineOptions(cmd, { buffered: true })).action(async (input: string, o: EngineFlags & FilterOptions) => {
+    const n = await count(input, { ...filterOptions(o), ...engineOptions(o) })
     await writeStdout(`${n}\n`)
   })
 }
@@ -44,8 +44,8 @@ export function registerIdxstatsCommand(program: Command): void {
   const cmd = program.command('idxstats')
     .description('mapped/unmapped counts per reference, identical to `samtools idxstats`, by a full scan: no index needed')
     .argument('<input>', INPUT_HELP)
-  addEngineOptions(cmd).action(async (input: string, o: { threads: number; chunkSize: number; httpTimeout: number; buffered?: boolean }) => {
-    const lines = await run<IdxstatsLine[]>(input, 'idxstats', {}, { threads: o.threads, chunkBytes: o.chunkSize, http: { timeoutMs: o.httpTimeout }, buffered: o.buffered, onProgress: progressBar(process.stderr) })
+  addEngineOptions(cmd, { buffered: true }).action(async (input: string, o: EngineFlags) => {
+    const lines = await run<IdxstatsLine[]>(input, 'idxstats', {}, engineOptions(o))
     await writeStdout(Buffer.from(formatIdxstats(lines), 'latin1')) // names are latin1: their bytes, raw
   })
 }
@@ -57,14 +57,14 @@ export function registerRunCommand(program: Command): void {
     .argument('<op>', 'op module path (e.g. ./examples/reverse-strand.js) or a built-in op name')
     .argument('<input>', INPUT_HELP)
     .option('--options <json>', "the op's options, as JSON", '{}')
-  addEngineOptions(cmd).action(async (op: string, input: string, o: { options: string; threads: number; chunkSize: number; httpTimeout: number; buffered?: boolean }) => {
+  addEngineOptions(cmd, { buffered: true }).action(async (op: string, input: string, o: EngineFlags & { options: string }) => {
     let opOptions: object
     try {
       opOptions = JSON.parse(o.options) as object
     } catch {
       throw new BamError('ERR_OPTION', `--options is not valid JSON: ${o.options}`)
     }
-    const result = await run(input, op, opOptions, { threads: o.threads, chunkBytes: o.chunkSize, http: { timeoutMs: o.httpTimeout }, buffered: o.buffered, onProgress: progressBar(process.stderr) })
+    const result = await run(input, op, opOptions, engineOptions(o))
     await writeStdout(`${JSON.stringify(result, null, 2)}\n`)
   })
 }

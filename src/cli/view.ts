@@ -5,11 +5,11 @@ import { Option, type Command } from 'commander'
 import { countRecords } from '../engine/view.js'
 import { view } from '../engine/view.js'
 import { BamError } from '../errors.js'
-import { addEngineOptions, addFilterOptions, filterOptions, parseInteger } from './options.js'
+import type { FilterOptions } from '../ops/filter.js'
+import { addEngineOptions, addFilterOptions, engineOptions, filterOptions, parseInteger, type EngineFlags } from './options.js'
 import { checkStdoutOpen, writeFile, writeStdout } from './output.js'
-import { progressBar } from './progress.js'
 
-interface ViewFlags {
+interface ViewFlags extends EngineFlags, FilterOptions {
   header?: boolean
   headerOnly?: boolean
   count?: boolean
@@ -18,12 +18,6 @@ interface ViewFlags {
   region?: string
   index: boolean
   level?: number
-  threads: number
-  chunkSize: number
-  httpTimeout: number
-  requireFlags?: number
-  excludeFlags?: number
-  minMQ?: number
 }
 
 const VIEW_HELP = `
@@ -61,7 +55,7 @@ export function registerViewCommand(program: Command): void {
   addFilterOptions(addEngineOptions(cmd)).action(async (input: string, regionArg: string | undefined, o: ViewFlags) => {
     const region = o.region ?? regionArg
     if (o.region && regionArg) throw new BamError('ERR_OPTION', 'give the region once, either with --region or as an argument')
-    const engine = { threads: o.threads, chunkBytes: o.chunkSize, http: { timeoutMs: o.httpTimeout }, onProgress: o.output ? progressBar(process.stderr) : undefined }
+    const engine = engineOptions(o, o.output !== undefined) // a progress bar only when stdout is not the output
     if (o.count) {
       const text = `${await countRecords(input, { ...filterOptions(o), ...engine, region, noIndex: !o.index })}\n`
       await (o.output ? writeFile(o.output, text) : writeStdout(text))

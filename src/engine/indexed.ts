@@ -17,7 +17,7 @@ import type { OpContext } from '../ops/op.js'
 import { loadOp, opReference } from '../ops/registry.js'
 import { openBam } from './reader.js'
 
-/** Bytes of one virtual offset's uoffset part, SAMv1 §4.1.1 */
+/** Bits of a virtual offset's uoffset part (the offset inside the inflated block), SAMv1 §4.1.1 */
 const UOFFSET_BITS = 16
 const UOFFSET_SPAN = 2 ** UOFFSET_BITS
 /** Largest BGZF block, §4.1 */

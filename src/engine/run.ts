@@ -59,10 +59,24 @@ export interface RunOptions {
   onWarning?: (message: string) => void
   /** For http(s) sources: timeouts and retries (see {@link HttpOptions}; defaults 20 s and 2). */
   http?: HttpOptions
-  /** Test hook: make the boundary guesser wrong on purpose. */
-  guessHook?: GuessHook
   /** Receives the stitcher's counters at the end. */
   onStats?: (s: StitchStats & { peakInFlight: number }) => void
+}
+
+/**
+ * Engine switches for tests, benchmarks and the CLI's `--buffered`: not part of
+ * the library API (src/index.ts does not export them). `run` reads them from
+ * its options object; pass one typed as this.
+ *
+ * @example
+ * ```ts
+ * const options: InternalRunOptions = { threads: 2, guessHook: 'misalign' }
+ * await run(file, 'flagstat', {}, options)
+ * ```
+ */
+export interface InternalRunOptions extends RunOptions {
+  /** Make the boundary guesser wrong on purpose (the stitcher must still be exact). */
+  guessHook?: GuessHook
   /**
    * The "assets" way, for comparison (`--buffered`): read and plan every chunk,
    * holding all their compressed bytes, before the first one is processed.
@@ -150,7 +164,7 @@ interface InFlight {
   result: Promise<ChunkResult>
 }
 
-async function pump(bam: OpenBam, drive: OpDriver, info: RunInfo, pool: Piscina, chunkBytes: number, options: RunOptions): Promise<unknown> {
+async function pump(bam: OpenBam, drive: OpDriver, info: RunInfo, pool: Piscina, chunkBytes: number, options: InternalRunOptions): Promise<unknown> {
   const started = Date.now()
   const maxInFlight = options.maxInFlight ?? 2 * (pool.options.maxThreads ?? defaultThreads()) + 2
   if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new BamError('ERR_OPTION', `maxInFlight must be an integer ≥ 1, got ${maxInFlight}`)

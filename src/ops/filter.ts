@@ -17,6 +17,32 @@ export interface FilterOptions {
   minMapq?: number
 }
 
+/** One filter's names: its key in the API, the config and `--op-options`, and samtools' letter on the command line. */
+export interface FilterName {
+  key: keyof FilterOptions
+  /** samtools view's short option (`-f`, `-F`, `-q`); the config accepts it too. */
+  letter: string
+  /** The CLI's long option: the key in kebab case. */
+  long: string
+  /** What it keeps, for help texts. */
+  help: string
+}
+
+/**
+ * The filters' names, the one set used by the CLI (`-f/--required-flags`, …),
+ * the API ({@link FilterOptions}) and the daemon's config (`requiredFlags` or `f`).
+ *
+ * @example
+ * ```ts
+ * FILTER_NAMES.map((f) => `-${f.letter}, --${f.long}`) // ['-f, --required-flags', '-F, --excluded-flags', '-q, --min-mapq']
+ * ```
+ */
+export const FILTER_NAMES: readonly FilterName[] = [
+  { key: 'requiredFlags', letter: 'f', long: 'required-flags', help: 'only records with all of these FLAG bits set' },
+  { key: 'excludedFlags', letter: 'F', long: 'excluded-flags', help: 'only records with none of these FLAG bits set' },
+  { key: 'minMapq', letter: 'q', long: 'min-mapq', help: 'only records with MAPQ at least this' },
+]
+
 /** The filters as the ops receive them: samtools' flag and MAPQ filters, and a resolved region. */
 export interface RecordFilter extends FilterOptions {
   /** Only records overlapping this region (0-based, half-open), as htslib's iterator decides. */

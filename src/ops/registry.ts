@@ -3,7 +3,7 @@
  * A user's op is always a module (its default export implements Op), so that
  * every thread — and every machine — can load it by the same reference.
  */
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import path from 'node:path'
 import { BamError, thrownText } from '../errors.js'
 import { BUILTIN_OPS } from './builtins.js'
@@ -25,6 +25,32 @@ function isBuiltin(name: string): boolean {
   return Object.hasOwn(BUILTIN_OPS, name)
 }
 
+/** What an op name names: a built-in op, or a user's op module. */
+export type ResolvedOp =
+  | { kind: 'builtin'; name: string }
+  | { kind: 'module'; path: string; url: string; label: string }
+
+/**
+ * The one op-name resolver (CLI, API, daemon config): a built-in op's name, or
+ * a module path (anything with a slash, backslash or dot; relative to `baseDir`) or
+ * `file:` URL; anything else is an unknown op (`ERR_OPTION`). A module's label
+ * is its file name without the extension (used in result file names).
+ *
+ * @example
+ * ```ts
+ * resolveOp('flagstat')           // { kind: 'builtin', name: 'flagstat' }
+ * resolveOp('ops/mapq.js', '/x')  // { kind: 'module', path: '/x/ops/mapq.js', url: 'file:///x/ops/mapq.js', label: 'mapq' }
+ * ```
+ */
+export function resolveOp(nameOrPath: string, baseDir = process.cwd()): ResolvedOp {
+  if (isBuiltin(nameOrPath)) return { kind: 'builtin', name: nameOrPath }
+  if (!nameOrPath.startsWith('file:') && !/[/\\.]/.test(nameOrPath)) {
+    throw new BamError('ERR_OPTION', `unknown op "${nameOrPath}" (built-in ops: ${builtinOpNames().join(', ')}; or give a module path)`)
+  }
+  const file = nameOrPath.startsWith('file:') ? fileURLToPath(nameOrPath) : path.resolve(baseDir, nameOrPath)
+  return { kind: 'module', path: file, url: pathToFileURL(file).href, label: path.basename(file).replace(/\.[cm]?[jt]s$/, '') }
+}
+
 /**
  * Resolves an op reference to a string that any thread can load: a built-in
  * name stays as it is, a module path becomes an absolute `file:` URL.
@@ -36,11 +62,8 @@ function isBuiltin(name: string): boolean {
  * ```
  */
 export function opReference(nameOrPath: string): string {
-  if (isBuiltin(nameOrPath) || nameOrPath.startsWith('file:')) return nameOrPath
-  if (!/[/\\.]/.test(nameOrPath)) {
-    throw new BamError('ERR_OPTION', `unknown op "${nameOrPath}" (built-in ops: ${builtinOpNames().join(', ')}; or give a module path)`)
-  }
-  return pathToFileURL(path.resolve(nameOrPath)).href
+  const op = resolveOp(nameOrPath)
+  return op.kind === 'builtin' ? op.name : op.url
 }
 
 const loaded = new Map<string, AnyOp>()

@@ -1,16 +1,15 @@
 /**
  * Option checks of the built-in jobs, run when the config is read, so that a
- * typo fails the daemon's start instead of every run. Names and values are
- * those of the CLI: samtools' `-f/-F/-q` (or their long names) for filters.
+ * typo fails the daemon's start instead of every run. Filter names are the
+ * API's (`requiredFlags`, `excludedFlags`, `minMapq`, ops/filter.ts), or
+ * samtools' letters `f`, `F`, `q` as on the command line.
  */
 import { parseInteger } from '../units.js'
+import { FILTER_NAMES } from '../ops/filter.js'
 import { SensorError } from './errors.js'
 
-const FILTER_ALIASES: Record<string, string> = {
-  requiredFlags: 'requiredFlags', requireFlags: 'requiredFlags', f: 'requiredFlags',
-  excludedFlags: 'excludedFlags', excludeFlags: 'excludedFlags', F: 'excludedFlags',
-  minMapq: 'minMapq', minMQ: 'minMapq', q: 'minMapq',
-}
+/** Each filter's key and letter → its key. */
+const FILTER_ALIASES: Record<string, string> = Object.fromEntries(FILTER_NAMES.flatMap((f) => [[f.key, f.key], [f.letter, f.key]]))
 
 /**
  * Options of `count`: the filters, as integers.

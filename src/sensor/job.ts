@@ -12,18 +12,16 @@
  * | any other op (built-in or module path) | passed to the op as given | `<name>.<op>.json` (the result as JSON) |
  *
  * Any other op with ordered output (one with `drain`) also streams its bytes to
- * `<name>.<op>.out`. Add an op with {@link registerJob}. Every file is written
- * atomically (see atomic.ts).
+ * `<name>.<op>.out`. Every file is written atomically (see engine/atomic.ts).
  */
 import fs from 'node:fs'
-import path from 'node:path'
 import { Writable } from 'node:stream'
 import type { Piscina } from 'piscina'
 import { run, type Progress } from '../engine/run.js'
 import { view, type ViewCallOptions } from '../engine/view.js'
 import { formatFlagstat, formatFlagstatJson, type FlagstatResult } from '../ops/flagstat.js'
 import { formatIdxstats, type IdxstatsLine } from '../ops/idxstats.js'
-import { builtinOpNames, loadOp, opReference } from '../ops/registry.js'
+import { loadOp, opReference, resolveOp, type ResolvedOp } from '../ops/registry.js'
 import { createAtomicFile, writeFileAtomic, type AtomicFile } from '../engine/atomic.js'
 import { SensorError, outputError } from './errors.js'
 import { countOptions, noOptions, viewOptions } from './job-options.js'
@@ -69,20 +67,9 @@ const JOBS = new Map<string, JobKind>([
 ])
 
 /**
- * Adds or replaces the job table entry of an op.
- *
- * @example
- * ```ts
- * registerJob('idxstats', { options: (o) => o, outputs: (r) => [{ suffix: '.idxstats.txt', content: formatIdxstats(r) }] })
- * ```
- */
-export function registerJob(op: string, kind: JobKind): void {
-  JOBS.set(op, kind)
-}
-
-/**
- * Checks an op and its options at config time. A module path is made absolute
- * (relative to `baseDir`) and must exist.
+ * Checks an op and its options at config time, resolving the name as the CLI
+ * does (`resolveOp`). A module path is made absolute (relative to `baseDir`)
+ * and must exist.
  *
  * @example
  * ```ts
@@ -90,14 +77,14 @@ export function registerJob(op: string, kind: JobKind): void {
  * ```
  */
 export function normaliseJob(op: string, options: Record<string, unknown>, baseDir: string): { op: string; options: Record<string, unknown> } {
-  let name = op
-  if (!builtinOpNames().includes(op) && !op.startsWith('file:')) {
-    if (!/[/\\.]/.test(op)) {
-      throw new SensorError('ERR_CONFIG', `unknown op "${op}" (built-in ops: ${builtinOpNames().join(', ')}; or give a module path)`)
-    }
-    name = path.resolve(baseDir, op)
-    if (!fs.existsSync(name)) throw new SensorError('ERR_CONFIG', `op module ${name} does not exist`)
+  let resolved: ResolvedOp
+  try {
+    resolved = resolveOp(op, baseDir)
+  } catch (e) {
+    throw new SensorError('ERR_CONFIG', (e as Error).message)
   }
+  if (resolved.kind === 'module' && !fs.existsSync(resolved.path)) throw new SensorError('ERR_CONFIG', `op module ${resolved.path} does not exist`)
+  const name = resolved.kind === 'builtin' ? resolved.name : resolved.path
   return { op: name, options: jobKind(name).options(options) }
 }
 
@@ -122,8 +109,8 @@ export function jobKind(op: string): JobKind {
  * ```
  */
 export function opLabel(op: string): string {
-  if (builtinOpNames().includes(op)) return op
-  return path.basename(op.startsWith('file:') ? new URL(op).pathname : op).replace(/\.[cm]?[jt]s$/, '')
+  const resolved = resolveOp(op)
+  return resolved.kind === 'builtin' ? resolved.name : resolved.label
 }
 
 /** One job: an op over one source, results written next to `outBase`. */

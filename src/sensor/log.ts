@@ -55,20 +55,6 @@ export function createLogger(stream: { write(s: string): unknown }, format: LogF
   }
 }
 
-/**
- * A logger that keeps events in memory (tests, `sensor preview`).
- *
- * @example
- * ```ts
- * const { logger, events } = memoryLogger()
- * logger.log('info', 'x', { a: 1 }) // events[0] → { level: 'info', event: 'x', a: 1 }
- * ```
- */
-export function memoryLogger(): { logger: Logger; events: Array<Record<string, unknown>> } {
-  const events: Array<Record<string, unknown>> = []
-  return { events, logger: { log: (level, event, fields = {}) => { events.push({ level, event, ...fields }) } } }
-}
-
 function jsonLine(time: string, level: LogLevel, event: string, fields: Record<string, unknown>): string {
   return `${JSON.stringify({ time, level, event, ...fields })}\n`
 }

@@ -9,7 +9,7 @@ import { formatG, formatKputd } from '../../src/bam/aux.js'
 import { RecordView } from '../../src/bam/record.js'
 import { SamWriter, encodeLatin1, formatHeader, sanitiseHeaderText } from '../../src/bam/sam.js'
 import { BamError } from '../../src/errors.js'
-import { corpusBam, corpusNames, expected } from '../helpers/corpus.js'
+import { allCorpusNames, corpusBam, expected } from '../helpers/corpus.js'
 import { readBam, records } from '../helpers/read-bam.js'
 
 /** samtools view --no-PG -h, as bytes: header then one line per record. */
@@ -21,7 +21,7 @@ function viewAll(file: string): Buffer {
 }
 
 describe('corpus: samtools view --no-PG -h', () => {
-  const names = corpusNames()
+  const names = allCorpusNames() // main thread only: fast enough for test:fast too
   it('finds the corpus', () => expect(names.length).toBeGreaterThanOrEqual(114))
   for (const name of names) {
     it(name, () => {

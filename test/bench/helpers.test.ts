@@ -7,6 +7,7 @@ import { lineChart } from '../../bench/plot.js'
 import { measure, rusageWrapper } from '../../bench/measure.js'
 import { memoryChart, memoryTable, type MemoryRow } from '../../bench/memory.js'
 import { peersTable, type Result } from '../../bench/peers.js'
+import { canSpawn } from '../helpers/corpus.js'
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bamstream-bench-'))
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
@@ -35,7 +36,7 @@ describe('stats', () => {
   })
 })
 
-describe('measure', () => {
+describe.runIf(canSpawn())('measure', () => {
   it('times a command and reads its output and exit code', async () => {
     const s = await measure([process.execPath, '-e', 'process.stdout.write("hi"); process.exitCode = 3'])
     expect(s.stdout).toBe('hi')

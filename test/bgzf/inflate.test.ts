@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { blockIsize, blockSize } from '../../src/bgzf/block.js'
 import type { Inflater } from '../../src/bgzf/inflate.js'
-import { INFLATER_NAMES, defaultInflater, loadInflater, requireInflater } from '../../src/bgzf/inflate-select.js'
+import { defaultInflater, loadInflater, requireInflater } from '../../src/bgzf/inflate-select.js'
 import { nativeAddonPath, nativeCrc32 } from '../../src/bgzf/inflate-native.js'
 import { bgzfCompress } from '../../src/bgzf/writer.js'
 import { BamError } from '../../src/errors.js'
+import { BENCH_INFLATER_NAMES, loadBenchInflater } from '../../bench/inflaters/select.js'
 
-// Every inflater behind the Inflater interface must give the same bytes and the
-// same typed errors (code + the failing block's file offset) as node:zlib.
+// Every inflater behind the Inflater interface (the product's and the benchmark
+// candidates in bench/inflaters/) must give the same bytes and the same typed
+// errors (code + the failing block's file offset) as node:zlib.
 
 /** Compressible deterministic bytes (xorshift32 over a small alphabet, runs included). */
 function data(n: number, seed = 7): Uint8Array {
@@ -41,8 +43,8 @@ const COFFSET = 1_000_000 // pretend the chunk starts here in the file
 
 async function available(): Promise<[string, Inflater][]> {
   const list: [string, Inflater][] = []
-  for (const name of INFLATER_NAMES) {
-    const inflater = await loadInflater(name)
+  for (const name of BENCH_INFLATER_NAMES) {
+    const inflater = await loadBenchInflater(name)
     if (inflater) list.push([name, inflater])
   }
   return list

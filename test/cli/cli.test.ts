@@ -57,9 +57,17 @@ describe('bamstream flagstat / count / idxstats', () => {
     expect(out).toBe(expected('htslib_test_ce_large_seq', 'count'))
   })
 
-  it('count takes samtools filters in decimal and hex', () => {
+  it('count takes samtools filters in decimal, hex and octal', () => {
     expect(cli(['count', '-F', '0x4', '-q', '0', SAMPLE]).stdout.trim()).toBe('1000')
-    expect(cli(['count', '-f', '16', SAMPLE]).status).toBe(0)
+    // `samtools view -c -f 16` (and -f 0x10, -f 020) on this file: 439 reverse-strand records (samtools 1.16.1)
+    for (const f of ['16', '0x10', '020']) expect(cli(['count', '-f', f, SAMPLE]).stdout, `-f ${f}`).toBe('439\n')
+  })
+
+  it('--buffered only where it is honoured; the filters\' long names are the API\'s', () => {
+    expect(cli(['flagstat', '--buffered', SAMPLE]).stdout).toBe(expected('htslib_test_ce_1000', 'flagstat.txt'))
+    const refused = cli(['view', '--buffered', SAMPLE])
+    expect([refused.status, refused.stderr]).toEqual([1, expect.stringContaining("unknown option '--buffered'")])
+    expect(cli(['count', '--required-flags', '16', SAMPLE]).stdout).toBe('439\n')
   })
 
   it('idxstats needs no index', () => {

@@ -1,5 +1,7 @@
+import { Command } from 'commander'
 import { describe, expect, it } from 'vitest'
-import { parseInteger, parseSize, parseThreads } from '../../src/cli/options.js'
+import { addEngineOptions, addFilterOptions, engineOptions, filterOptions, parseInteger, parseSize, parseThreads, type EngineFlags } from '../../src/cli/options.js'
+import type { FilterOptions } from '../../src/ops/filter.js'
 import { describeProgress } from '../../src/cli/progress.js'
 
 describe('option parsing', () => {
@@ -17,6 +19,29 @@ describe('option parsing', () => {
     expect(parseInteger('0704')).toBe(0o704)
     expect(() => parseInteger('4x')).toThrow(/invalid integer/)
     expect(() => parseThreads('0')).toThrow(/at least 1/)
+  })
+})
+
+describe('engine and filter options', () => {
+  /** A command with the shared options, parsed from `args` (errors thrown, not printed). */
+  function parsed(args: string[], opts: { buffered?: boolean } = {}): EngineFlags & FilterOptions {
+    const cmd = addFilterOptions(addEngineOptions(new Command('x').exitOverride().configureOutput({ writeErr: () => {} }), opts))
+    return cmd.parse(args, { from: 'user' }).opts<EngineFlags & FilterOptions>()
+  }
+
+  it('turns the flags into run options once: --chunk-size is chunkBytes; no progress bar when asked not to', () => {
+    const o = parsed(['-@', '3', '--chunk-size', '64k', '--buffered'], { buffered: true })
+    expect(engineOptions(o, false)).toEqual({ threads: 3, chunkBytes: 65536, http: { timeoutMs: 20_000 }, buffered: true, onProgress: undefined })
+    expect(engineOptions(parsed([]), false)).toMatchObject({ chunkBytes: 2 * 1024 * 1024, buffered: undefined })
+  })
+
+  it('accepts --buffered only where the command honours it', () => {
+    expect(() => parsed(['--buffered'])).toThrow(/unknown option '--buffered'/)
+  })
+
+  it('names the filters as the API does, with samtools\' letters', () => {
+    expect(filterOptions(parsed(['-f', '0x10', '-F', '4', '-q', '20']))).toEqual({ requiredFlags: 16, excludedFlags: 4, minMapq: 20 })
+    expect(filterOptions(parsed(['--required-flags', '2', '--excluded-flags', '020', '--min-mapq', '1']))).toEqual({ requiredFlags: 2, excludedFlags: 16, minMapq: 1 })
   })
 })
 

@@ -71,7 +71,7 @@ describe('corrupt blocks', () => {
     const offsets = blockOffsets(bytes)
     for (const at of offsets.slice(1, -1)) {
       const broken = Uint8Array.from(bytes)
-      broken[at + 40] ^= 0x5a // inside the deflate data of this block
+      broken[at + 40]! ^= 0x5a // inside the deflate data of this block
       const e = await errorOf(write(`flip-${at}.bam`, broken))
       expect(['ERR_BGZF_CRC', 'ERR_BGZF_INFLATE', 'ERR_BGZF_ISIZE']).toContain(e.code)
       expect(e.offset).toBe(at)
@@ -83,7 +83,7 @@ describe('corrupt blocks', () => {
     const at = offsets[1]!
     const end = offsets[2]!
     const broken = Uint8Array.from(bytes)
-    broken[end - 8] ^= 0xff // first byte of CRC32
+    broken[end - 8]! ^= 0xff // first byte of CRC32
     const e = await errorOf(write('crc.bam', broken))
     expect(e.code).toBe('ERR_BGZF_CRC')
     expect(e.offset).toBe(at)
@@ -93,7 +93,7 @@ describe('corrupt blocks', () => {
     for (let i = 0; i < 80; i++) {
       const at = Math.floor((bytes.length - 1) * i / 80)
       const broken = Uint8Array.from(bytes)
-      broken[at] ^= 0x01
+      broken[at]! ^= 0x01
       const file = write(`any-${at}.bam`, broken)
       const outcome = await count(file, { pool }).then((n) => n, (e: unknown) => e)
       // flips in gzip MTIME/OS or inside a name can leave a readable file

@@ -53,6 +53,7 @@ async function output(op: Op, bam: Uint8Array): Promise<string | Buffer> {
       return out.bytes
     }
   }
+  throw new RangeError(`unknown op ${String(op)}`)
 }
 
 /**

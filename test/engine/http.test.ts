@@ -90,7 +90,7 @@ describe('HTTP sources', () => {
     expect(hits.get('missing')).toHaveLength(1) // not retried
     const loop = await failure('loop', (_req, res) => { res.writeHead(302, { location: '/loop' }); res.end() })
     expect(loop.error.message).toBe('HTTP read failed: more than 10 redirects (a redirect loop?)')
-    const noRange = await failure('no-range', (req, res, n) => {
+    const noRange = await failure('no-range', (_req, res, n) => {
       if (n > 1) { res.writeHead(200, { 'content-length': BAM.length }); res.end(BAM); return }
       res.writeHead(200, { 'content-length': BAM.length, 'accept-ranges': 'none' })
       res.write(BAM.subarray(0, 20_000), () => res.destroy())

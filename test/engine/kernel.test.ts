@@ -43,10 +43,10 @@ describe('processChunk and an op that throws', () => {
     const guessed = processChunk(task(desc, -1), throwing(() => new TypeError('bug')), ctx)
     const start = guessed.start >= 0 ? guessed.start : 0
     const op = (): never => { throw new TypeError('bug') }
-    const e = (() => { try { processChunk(task(desc, start), throwing(op), ctx) } catch (err) { return err } })() as BamError
+    const e = (() => { try { processChunk(task(desc, start), throwing(op), ctx) } catch (err) { return err } return undefined })() as BamError
     expect(e).toBeInstanceOf(BamError)
     expect([e.code, e.offset, (e.cause as Error).message]).toEqual(['ERR_OP', desc.coffset, 'bug'])
-    const refused = (() => { try { processChunk(task(desc, start), throwing(() => new BamError('ERR_BAD_RECORD', 'refused')), ctx) } catch (err) { return err } })() as BamError
+    const refused = (() => { try { processChunk(task(desc, start), throwing(() => new BamError('ERR_BAD_RECORD', 'refused')), ctx) } catch (err) { return err } return undefined })() as BamError
     expect([refused.code, refused.offset, refused.cause]).toEqual(['ERR_BAD_RECORD', desc.coffset, undefined])
   })
 })

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Piscina } from 'piscina'
-import { run } from '../../src/engine/run.js'
+import { run, type InternalRunOptions } from '../../src/engine/run.js'
 import { createPool } from '../../src/engine/pool.js'
 import type { StitchStats } from '../../src/engine/stitcher.js'
 import { formatFlagstat, type FlagstatResult } from '../../src/ops/flagstat.js'
@@ -16,9 +16,8 @@ type Stats = StitchStats & { peakInFlight: number }
 
 async function flagstatWith(name: string, guessHook: 'none' | 'skip' | 'misalign'): Promise<{ text: string; stats: Stats }> {
   let stats: Stats | undefined
-  const result = await run<FlagstatResult>(corpusBam(name), 'flagstat', {}, {
-    pool, chunkBytes: 1, guessHook, onStats: (s) => { stats = s },
-  })
+  const options: InternalRunOptions = { pool, chunkBytes: 1, guessHook, onStats: (s) => { stats = s } }
+  const result = await run<FlagstatResult>(corpusBam(name), 'flagstat', {}, options)
   return { text: formatFlagstat(result), stats: stats! }
 }
 

@@ -4,7 +4,7 @@ import type { Piscina } from 'piscina'
 import { idxstats } from '../../src/engine/api.js'
 import { createPool } from '../../src/engine/pool.js'
 import { formatIdxstats } from '../../src/ops/idxstats.js'
-import { CORPUS, corpusBam, expected } from '../helpers/corpus.js'
+import { CORPUS, corpusBam, corpusNames, expected } from '../helpers/corpus.js'
 
 // samtools idxstats needs an index; the expectations were made by indexing each
 // corpus file that samtools could index (98 of 114) and running samtools 1.16.
@@ -19,7 +19,7 @@ describe('idxstats by full scan', () => {
     expect(INDEXED.length).toBeGreaterThanOrEqual(90)
   })
 
-  it.each(INDEXED)('%s matches samtools idxstats', async (name) => {
+  it.each(INDEXED.filter((n) => corpusNames().includes(n)))('%s matches samtools idxstats', async (name) => {
     for (const chunkBytes of [undefined, 1]) {
       expect(formatIdxstats(await idxstats(corpusBam(name), { pool, chunkBytes }))).toBe(expected(name, 'idxstats.txt'))
     }

@@ -36,7 +36,7 @@ describe('opDriver', () => {
     drive.walk(p, bam.data, bam.firstRecord)
     const acc = drive.merge(drive.fresh(), drive.sealed(p))
     expect(drive.ordered).toBe(true)
-    expect(Buffer.concat(drive.drain(acc))).toEqual(Buffer.from(bam.data.subarray(bam.firstRecord)))
+    expect(Buffer.concat(drive.drain(acc)).equals(bam.data.subarray(bam.firstRecord))).toBe(true) // equals(): toEqual on 200 kB takes seconds
     expect(drive.drain(acc)).toEqual([])
     expect(drive.finish(acc)).toBe(1000)
   })
@@ -47,10 +47,10 @@ describe('opDriver', () => {
     data.set(Buffer.from('boom'), at) // the first record's name now begins with 'boom'
     const drive = opDriver(names, ctx)
     const named = { ...names, record: (p: string[], rec: { name: string }) => { if (rec.name.startsWith('boom')) throw new RangeError('bad name'); p.push(rec.name) } }
-    const e = (() => { try { opDriver(named as never, ctx).walk([], data, bam.firstRecord, (u) => 1000 + u) } catch (err) { return err } })() as BamError
+    const e = (() => { try { opDriver(named as never, ctx).walk([], data, bam.firstRecord, (u) => 1000 + u) } catch (err) { return err } return undefined })() as BamError
     expect([e.code, e.offset, e.message, (e.cause as Error).name]).toEqual(['ERR_OP', 1000 + bam.firstRecord, 'op "names" threw RangeError: bad name', 'RangeError'])
     const refusing = { ...names, record: () => { throw new BamError('ERR_BAD_RECORD', 'refused') } }
-    const r = (() => { try { opDriver(refusing, ctx).walk([], bam.data, bam.firstRecord, () => 7) } catch (err) { return err } })() as BamError
+    const r = (() => { try { opDriver(refusing, ctx).walk([], bam.data, bam.firstRecord, () => 7) } catch (err) { return err } return undefined })() as BamError
     expect([r.code, r.offset, r.cause]).toEqual(['ERR_BAD_RECORD', 7, undefined])
     const failingFinish = { ...names, finish: () => { throw new Error('no') } }
     expect(() => opDriver(failingFinish, ctx).finish([])).toThrow(/op "names" threw Error: no/)

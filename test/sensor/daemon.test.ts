@@ -6,7 +6,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { beforeAll, describe, expect, it, afterAll } from 'vitest'
 import {
-  CE_1000, FIXTURES, SLOW_OP, allRuns, copySlowly, corruptCopy, daemonArgs, listFiles, readStore, requireBuild,
+  CE_1000, FIXTURES, SLOW_OP, allRuns, copySlowly, corruptCopy, daemonArgs, listFiles, requireBuild,
   sleep, stopDaemon, truncatedCopy, waitFor, removeTempDirs, daemonDirs, useDaemons, type DaemonDirs } from './helpers.js'
 
 afterAll(removeTempDirs)

@@ -131,6 +131,11 @@ describe('normaliseJob', () => {
     expect(() => normaliseJob('view', { format: 'cram' }, '.')).toThrow(/view format: expected one of sam, bam/)
     expect(() => normaliseJob('./missing-op.js', {}, '/tmp')).toThrow(/does not exist/)
   })
+
+  it('takes the filters by the API\'s names or samtools\' letters, as the CLI does, and nothing else', () => {
+    expect(normaliseJob('count', { requiredFlags: 1, F: 4, minMapq: 3 }, '.').options).toEqual({ requiredFlags: 1, excludedFlags: 4, minMapq: 3 })
+    for (const old of ['requireFlags', 'excludeFlags', 'minMQ']) expect(() => normaliseJob('count', { [old]: 1 }, '.')).toThrow(/unknown option/)
+  })
 })
 
 describe('atomic files', () => {

@@ -7,14 +7,14 @@
 import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
 import { finished } from 'node:stream/promises'
-import { BgzfWriter, type BgzfWriterOptions } from '../bgzf/writer.js'
-import { BamError } from '../errors.js'
-import { encodeHeader } from './encoder.js'
-import type { Reference } from './header.js'
-import { MAX_READ, ReadSimulator, Rng, Slab } from './synthetic-reads.js'
+import { BgzfWriter, type BgzfWriterOptions } from '../../src/bgzf/writer.js'
+import { BamError } from '../../src/errors.js'
+import { encodeHeader } from '../../src/bam/encoder.js'
+import type { Reference } from '../../src/bam/header.js'
+import { MAX_READ, ReadSimulator, Rng, Slab } from './reads.js'
 import {
   addTemplate, KEY_REF, MARGIN, MIN_CONTIG, READ_GROUPS, unmappedTemplate, type TemplateState,
-} from './synthetic-templates.js'
+} from './templates.js'
 
 /** Options of {@link syntheticRecords}. Lengths are in bases. */
 export interface SyntheticOptions {

@@ -10,8 +10,8 @@ import path from 'node:path'
 import zlib from 'node:zlib'
 import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
-import { TRAILER_BYTES } from './block.js'
-import { blockwiseInflater, type Inflater } from './inflate.js'
+import { TRAILER_BYTES } from '../../src/bgzf/block.js'
+import { blockwiseInflater, type Inflater } from '../../src/bgzf/inflate.js'
 
 /** The wasm-bindgen glue of the module (src/wasm/bgzf_wasm_bg.js in that package). */
 interface Glue {

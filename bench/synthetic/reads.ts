@@ -4,8 +4,8 @@
  * mismatches whose MD and NM tags agree with the CIGAR (SAMv1 §1.4.6, SAMtags §1).
  * Positions are 0-based.
  */
-import type { PackedSeq } from './encoder.js'
-import { SEQ_CODES } from './record.js'
+import type { PackedSeq } from './record-encoder.js'
+import { SEQ_CODES } from '../../src/bam/record.js'
 
 /** Longest read the simulator makes, in bases. */
 export const MAX_READ = 50_000

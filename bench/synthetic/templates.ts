@@ -5,13 +5,13 @@
  * their FLAG bits (SAMv1 §1.4.2), tags, and a queue that releases them in
  * coordinate order. Positions are 0-based.
  */
-import { encodeRecord, type AuxField } from './encoder.js'
+import { encodeRecord, type AuxField } from './record-encoder.js'
 import {
   FDUP, FMREVERSE, FMUNMAP, FPAIRED, FPROPER_PAIR, FQCFAIL, FREAD1, FREAD2, FREVERSE, FSECONDARY, FSUPPLEMENTARY, FUNMAP,
-} from './flags.js'
-import type { Reference } from './header.js'
-import { CIGAR_OPS } from './record.js'
-import { MAX_READ, type ReadSimulator, type Rng, type SimRead, type Slab } from './synthetic-reads.js'
+} from '../../src/bam/flags.js'
+import type { Reference } from '../../src/bam/header.js'
+import { CIGAR_OPS } from '../../src/bam/record.js'
+import { MAX_READ, type ReadSimulator, type Rng, type SimRead, type Slab } from './reads.js'
 
 /** Shortest synthetic contig, in bases. */
 export const MIN_CONTIG = 200_000

@@ -5,9 +5,9 @@
  */
 import zlib from 'node:zlib'
 import { createRequire } from 'node:module'
-import { BamError } from '../errors.js'
-import { EXTRA_OFFSET, TRAILER_BYTES, XLEN_OFFSET } from './block.js'
-import type { Inflater } from './inflate.js'
+import { BamError } from '../../src/errors.js'
+import { EXTRA_OFFSET, TRAILER_BYTES, XLEN_OFFSET } from '../../src/bgzf/block.js'
+import type { Inflater } from '../../src/bgzf/inflate.js'
 
 /** The part of pako's API used here. */
 interface Pako {
