@@ -5,7 +5,8 @@
  *
  * Sections: `peers` (whole-process comparison with samtools, sambamba and
  * @gmod/bam), `inflate-only`, `micro` (tinybench hot paths), `memory`
- * (streaming vs --buffered on growing inputs), `threads`, `chunk-size`.
+ * (streaming vs --buffered on growing inputs), `threads`, `chunk-size`,
+ * `cluster` (BullMQ/Redis against local: bench/cluster.ts).
  *
  * @example
  * ```sh
@@ -37,9 +38,10 @@ import { chunkSizes, chunkTable } from './chunk-size.js'
 import { threadScaling, threadTable } from './threads.js'
 import { fmt } from './stats.js'
 import { parseSize } from './generate.js'
+import { clusterSection } from './cluster.js'
 
 const USAGE = `usage: npm run bench -- [options]
-  --only a,b      sections to run: peers, inflate-only, micro, memory, threads, chunk-size
+  --only a,b      sections to run: peers, inflate-only, micro, memory, threads, chunk-size, cluster
                   (default: peers, inflate-only, micro)
   --all           every section (memory needs ~6 GB in bench/data)
   --rounds N      whole-process rounds per contender; medians are reported (default 5)
@@ -50,7 +52,7 @@ const USAGE = `usage: npm run bench -- [options]
   --out FILE      report path (default bench/results/report.md)
 `
 
-const SECTIONS = ['peers', 'inflate-only', 'micro', 'memory', 'threads', 'chunk-size'] as const
+const SECTIONS = ['peers', 'inflate-only', 'micro', 'memory', 'threads', 'chunk-size', 'cluster'] as const
 const DEFAULT_SECTIONS = ['peers', 'inflate-only', 'micro']
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url))
 
@@ -157,6 +159,7 @@ async function main(): Promise<void> {
     micro: () => sectionMicro(base),
     memory: () => sectionMemory(a, base),
     threads: async () => `## Thread scaling (median of ${a.rounds})\n\n` + threadTable(await threadScaling(base, a.rounds), base),
+    cluster: () => clusterSection(a, base),
     'chunk-size': async () => `## Chunk size (flagstat -@${a.threads}, median of ${a.rounds})\n\n` + chunkTable(await chunkSizes(base, a.threads, a.rounds), base),
   }
   for (const s of a.sections) {

@@ -25,6 +25,7 @@ export type BamErrorCode =
   | 'ERR_OUTPUT'
   | 'ERR_OPTION'
   | 'ERR_OP'
+  | 'ERR_REDIS'
 
 /** Base class: an error about a particular input at a particular byte offset. */
 export class BamError extends Error {

@@ -20,9 +20,10 @@ describe('package.json', () => {
     expect(pkg.engines.node).toBe('>=20')
   })
 
-  it('has exactly the runtime dependencies DESIGN.md names, better-sqlite3 on 12.x (13 crashes on Node 20)', () => {
-    expect(Object.keys(pkg.dependencies).sort()).toEqual(['better-sqlite3', 'commander', 'piscina'])
+  it('has exactly the runtime dependencies DESIGN.md names, better-sqlite3 on 12.x (13 crashes on Node 20), bullmq on 6.x', () => {
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(['better-sqlite3', 'bullmq', 'commander', 'ioredis', 'piscina'])
     expect(pkg.dependencies['better-sqlite3']).toMatch(/^\^?12\./)
+    expect(pkg.dependencies.bullmq).toMatch(/^\^?6\./)
   })
 
   it('pins every devDependency to an exact version', () => {

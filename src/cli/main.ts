@@ -13,6 +13,7 @@ import { BamError } from '../errors.js'
 import { errnoText } from '../engine/sink.js'
 import { enablePeriodicGc } from '../engine/gc.js'
 import { registerViewCommand } from './view.js'
+import { registerWorkerCommand } from './cluster.js'
 import { registerCountCommand, registerFlagstatCommand, registerIdxstatsCommand, registerRunCommand } from './stats.js'
 
 /** Commands whose modules (SQLite, the sensor) load only when they may run: the others start faster. */
@@ -33,6 +34,7 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
   registerIdxstatsCommand(program)
   registerViewCommand(program)
   registerRunCommand(program)
+  registerWorkerCommand(program)
   const first = argv[2]
   if (first === undefined || first.startsWith('-') || first === 'help' || DAEMON_COMMANDS.includes(first)) {
     const { registerDaemonCommands } = await import('./daemon.js')

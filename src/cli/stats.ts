@@ -10,6 +10,7 @@ import { BamError } from '../errors.js'
 import type { FilterOptions } from '../ops/filter.js'
 import { addEngineOptions, addFilterOptions, engineOptions, filterOptions, type EngineFlags } from './options.js'
 import { writeStdout } from './output.js'
+import { addClusterOptions, clusterOptions, type ClusterFlags } from './cluster.js'
 
 const INPUT_HELP = 'BAM file path, http(s):// URL, or - for stdin'
 
@@ -20,10 +21,10 @@ export function registerFlagstatCommand(program: Command): void {
     .argument('<input>', INPUT_HELP)
     .option('--json', 'JSON output, as `samtools flagstat -O json`')
     .option('-O, --output-fmt <fmt>', 'default or json (samtools-compatible)', 'default')
-  addEngineOptions(cmd, { buffered: true }).action(async (input: string, o: EngineFlags & { json?: boolean; outputFmt: string }) => {
+  addClusterOptions(addEngineOptions(cmd, { buffered: true })).action(async (input: string, o: EngineFlags & { json?: boolean; outputFmt: string } & ClusterFlags) => {
     const fmt = o.json ? 'json' : o.outputFmt.toLowerCase()
     if (fmt !== 'json' && fmt !== 'default') throw new BamError('ERR_OPTION', `unknown output format "${o.outputFmt}" (default or json)`)
-    const result = await flagstat(input, engineOptions(o))
+    const result = await flagstat(input, { ...engineOptions(o), ...clusterOptions(o) })
     await writeStdout(fmt === 'json' ? formatFlagstatJson(result) : formatFlagstat(result))
   })
 }
@@ -33,8 +34,8 @@ export function registerCountCommand(program: Command): void {
   const cmd = program.command('count')
     .description('count records, like `samtools view -c` with the same -f/-F/-q filters')
     .argument('<input>', INPUT_HELP)
-  addFilterOptions(addEngineOptions(cmd, { buffered: true })).action(async (input: string, o: EngineFlags & FilterOptions) => {
-    const n = await count(input, { ...filterOptions(o), ...engineOptions(o) })
+  addClusterOptions(addFilterOptions(addEngineOptions(cmd, { buffered: true }))).action(async (input: string, o: EngineFlags & FilterOptions & ClusterFlags) => {
+    const n = await count(input, { ...filterOptions(o), ...engineOptions(o), ...clusterOptions(o) })
     await writeStdout(`${n}\n`)
   })
 }
@@ -44,8 +45,8 @@ export function registerIdxstatsCommand(program: Command): void {
   const cmd = program.command('idxstats')
     .description('mapped/unmapped counts per reference, identical to `samtools idxstats`, by a full scan: no index needed')
     .argument('<input>', INPUT_HELP)
-  addEngineOptions(cmd, { buffered: true }).action(async (input: string, o: EngineFlags) => {
-    const lines = await run<IdxstatsLine[]>(input, 'idxstats', {}, engineOptions(o))
+  addClusterOptions(addEngineOptions(cmd, { buffered: true })).action(async (input: string, o: EngineFlags & ClusterFlags) => {
+    const lines = await run<IdxstatsLine[]>(input, 'idxstats', {}, { ...engineOptions(o), ...clusterOptions(o) })
     await writeStdout(Buffer.from(formatIdxstats(lines), 'latin1')) // names are latin1: their bytes, raw
   })
 }
@@ -57,14 +58,14 @@ export function registerRunCommand(program: Command): void {
     .argument('<op>', 'op module path (e.g. ./examples/reverse-strand.js) or a built-in op name')
     .argument('<input>', INPUT_HELP)
     .option('--options <json>', "the op's options, as JSON", '{}')
-  addEngineOptions(cmd, { buffered: true }).action(async (op: string, input: string, o: EngineFlags & { options: string }) => {
+  addClusterOptions(addEngineOptions(cmd, { buffered: true })).action(async (op: string, input: string, o: EngineFlags & { options: string } & ClusterFlags) => {
     let opOptions: object
     try {
       opOptions = JSON.parse(o.options) as object
     } catch {
       throw new BamError('ERR_OPTION', `--options is not valid JSON: ${o.options}`)
     }
-    const result = await run(input, op, opOptions, engineOptions(o))
+    const result = await run(input, op, opOptions, { ...engineOptions(o), ...clusterOptions(o) })
     await writeStdout(`${JSON.stringify(result, null, 2)}\n`)
   })
 }

@@ -7,6 +7,7 @@ import { view } from '../engine/view.js'
 import { BamError } from '../errors.js'
 import type { FilterOptions } from '../ops/filter.js'
 import { addEngineOptions, addFilterOptions, engineOptions, filterOptions, parseInteger, type EngineFlags } from './options.js'
+import { addClusterOptions, clusterOptions, type ClusterFlags } from './cluster.js'
 import { checkStdoutOpen, writeFile, writeStdout } from './output.js'
 
 interface ViewFlags extends EngineFlags, FilterOptions {
@@ -52,10 +53,10 @@ export function registerViewCommand(program: Command): void {
     .option('--no-index', 'with a region: ignore any .bai and scan the whole file')
     .addOption(new Option('-l, --level <n>', 'zlib compression level for -b (0-9)').argParser(parseInteger).default(6))
     .addHelpText('after', VIEW_HELP)
-  addFilterOptions(addEngineOptions(cmd)).action(async (input: string, regionArg: string | undefined, o: ViewFlags) => {
+  addClusterOptions(addFilterOptions(addEngineOptions(cmd))).action(async (input: string, regionArg: string | undefined, o: ViewFlags & ClusterFlags) => {
     const region = o.region ?? regionArg
     if (o.region && regionArg) throw new BamError('ERR_OPTION', 'give the region once, either with --region or as an argument')
-    const engine = engineOptions(o, o.output !== undefined) // a progress bar only when stdout is not the output
+    const engine = { ...engineOptions(o, o.output !== undefined), ...clusterOptions(o) } // a progress bar only when stdout is not the output
     if (o.count) {
       const text = `${await countRecords(input, { ...filterOptions(o), ...engine, region, noIndex: !o.index })}\n`
       await (o.output ? writeFile(o.output, text) : writeStdout(text))

@@ -61,6 +61,18 @@ export interface RunOptions {
   http?: HttpOptions
   /** Receives the stitcher's counters at the end. */
   onStats?: (s: StitchStats & { peakInFlight: number }) => void
+  /**
+   * Run on the cluster instead (DESIGN.md "Across machines"): the Redis URL
+   * that `bamstream worker` processes take jobs from. The source must be a
+   * path every worker can read, or an http(s) URL. Same result as locally.
+   */
+  redis?: string
+  /** With `redis`: compressed bytes per split (default 256 MiB). */
+  splitBytes?: number
+  /** With `redis`, for ordered output (view): a folder every worker can write, for the splits' part files. */
+  partsDir?: string
+  /** With `redis`: called once when no worker has taken a split for a while (none is running?). */
+  onClusterIdle?: (waitedMs: number) => void
 }
 
 /**
@@ -83,6 +95,22 @@ export interface InternalRunOptions extends RunOptions {
    * Same result; memory grows with the file (O(total chunks) instead of O(1)).
    */
   buffered?: boolean
+  /**
+   * Run on the cluster instead (DESIGN.md "Across machines"): the Redis URL
+   * that `bamstream worker` processes take jobs from. The source must be a
+   * path every worker can read, or an http(s) URL. Same result as locally.
+   */
+  redis?: string
+  /** With `redis`: compressed bytes per split (default 256 MiB). */
+  splitBytes?: number
+  /**
+   * With `redis`, for ordered output (view): a folder every worker can write,
+   * for the splits' part files. Default: the output's folder, or the
+   * temporary folder when writing to a stream.
+   */
+  partsDir?: string
+  /** With `redis`: called once when no worker has taken a split for a while (none is running?). */
+  onClusterIdle?: (waitedMs: number) => void
 }
 
 /**
@@ -98,6 +126,11 @@ export interface InternalRunOptions extends RunOptions {
 export async function run<R = unknown>(source: Source, op: string, opOptions: object | ((header: BamHeader) => object) = {}, options: RunOptions = {}): Promise<R> {
   checkRunOptions(options)
   checkSource(source)
+  if (options.redis) {
+    const { runOnCluster } = await import('../cluster/submit.js')
+    const { redis, splitBytes, chunkBytes, onProgress, signal, guessHook, onOutput, partsDir, onClusterIdle: onIdle } = options as InternalRunOptions
+    return runOnCluster<R>(source, op, opOptions, { redis: redis!, splitBytes, chunkBytes, onProgress, signal, guessHook, onOutput, partsDir, onIdle })
+  }
   const chunkBytes = checkChunkBytes(options.chunkBytes ?? DEFAULT_CHUNK_BYTES)
   const ref = opReference(op)
   // Workers take ~80 ms to boot: start them first, so that they boot while the op loads and the header is read.
@@ -117,7 +150,8 @@ export async function run<R = unknown>(source: Source, op: string, opOptions: ob
     const ctx: OpContext = { references: bam.header.references, headerText: bam.header.text, options: resolved as Record<string, unknown> }
     const info: RunInfo = { runId: randomUUID(), op: ref, context: encodeContext(bam.header.references, resolved) }
     const drive = opDriver<unknown, R>(theOp, ctx)
-    return drive.finish(await pump(bam, drive, info, pool, chunkBytes, options))
+    const { partial } = await pump(bam, drive, info, pool, chunkBytes, options, false)
+    return drive.finish(partial)
   } catch (e) {
     throw e instanceof BamError ? e.withSource(bam.source.name) : e
   } finally {
@@ -125,6 +159,28 @@ export async function run<R = unknown>(source: Source, op: string, opOptions: ob
     bam.blocks.return?.(undefined)?.catch(() => {})
     if (!options.pool) await pool.destroy()
   }
+}
+
+/** What {@link runBlocks} leaves: the merged sealed partial, the records walked, and the bytes after the last whole record. */
+export interface BlocksOutcome {
+  partial: unknown
+  records: number
+  tail: Uint8Array
+}
+
+/**
+ * Runs `op` over the blocks of an already opened BAM (a split task's blocks:
+ * see cluster/task.ts) and returns the merged partial without finishing it,
+ * and the tail cut off at the end instead of calling it truncated.
+ *
+ * @example
+ * ```ts
+ * const { partial, tail } = await runBlocks(bam, opDriver(op, ctx), 'count', pool, { chunkBytes: 2 << 20 })
+ * ```
+ */
+export async function runBlocks(bam: OpenBam, drive: OpDriver, ref: string, pool: Piscina, options: InternalRunOptions = {}): Promise<BlocksOutcome> {
+  const info: RunInfo = { runId: randomUUID(), op: ref, context: encodeContext(drive.ctx.references, drive.ctx.options) }
+  return pump(bam, drive, info, pool, checkChunkBytes(options.chunkBytes ?? DEFAULT_CHUNK_BYTES), options, true)
 }
 
 /**
@@ -164,7 +220,7 @@ interface InFlight {
   result: Promise<ChunkResult>
 }
 
-async function pump(bam: OpenBam, drive: OpDriver, info: RunInfo, pool: Piscina, chunkBytes: number, options: InternalRunOptions): Promise<unknown> {
+async function pump(bam: OpenBam, drive: OpDriver, info: RunInfo, pool: Piscina, chunkBytes: number, options: InternalRunOptions, keepTail: boolean): Promise<BlocksOutcome> {
   const started = Date.now()
   const maxInFlight = options.maxInFlight ?? 2 * (pool.options.maxThreads ?? defaultThreads()) + 2
   if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new BamError('ERR_OPTION', `maxInFlight must be an integer ≥ 1, got ${maxInFlight}`)
@@ -213,10 +269,10 @@ async function pump(bam: OpenBam, drive: OpDriver, info: RunInfo, pool: Piscina,
     // destroyed: piscina throws (uncaught) at a result arriving after destroy().
     await Promise.allSettled(queue.map((q) => q.result))
   }
-  const partial = stitcher.end()
+  const partial = keepTail ? stitcher.partial : stitcher.end()
   options.onProgress?.({ bytes: bam.source.size ?? lastBytes, totalBytes: bam.source.size, records: stitcher.stats.records, elapsedMs: Date.now() - started, done: true })
   options.onStats?.({ ...stitcher.stats, peakInFlight })
-  return partial
+  return { partial, records: stitcher.stats.records, tail: stitcher.tail }
 }
 
 /** Granularity of recycled chunk buffers. */

@@ -75,6 +75,11 @@ export class Stitcher {
     return this.last?.compressed
   }
 
+  /** The bytes after the last whole record so far (a split's tail, see cluster/task.ts). */
+  get tail(): Uint8Array {
+    return this.carryBytes()
+  }
+
   /** The merged partial so far (for ordered ops, drain it after each `add`). */
   get partial(): unknown {
     return this.acc

@@ -13,7 +13,7 @@ import { recordFilter, type FilterOptions, type RecordFilter } from '../ops/filt
 import type { ViewOptions } from '../ops/view.js'
 import { BamError } from '../errors.js'
 import { checkChoice, checkFilters, checkInteger } from './check.js'
-import { checkRunOptions, run, type RunOptions } from './run.js'
+import { checkRunOptions, run, type InternalRunOptions, type RunOptions } from './run.js'
 import { fileSink, streamSink } from './sink.js'
 import { findIndex, runRegion } from './indexed.js'
 import { openBam, warnOnStderr } from './reader.js'
@@ -58,6 +58,12 @@ export async function view(source: Source, options: ViewCallOptions): Promise<nu
   if (output === null || (typeof output !== 'string' && typeof (output as Writable)?.write !== 'function')) {
     throw new BamError('ERR_OPTION', `output must be a path or a writable stream, got ${String(output)}`)
   }
+  if (runOptions.redis && header !== 'only' && !(region && !noIndex && findIndex(source))) {
+    const { viewOnCluster } = await import('../cluster/submit.js')
+    const filter = recordFilter({ requiredFlags, excludedFlags, minMapq, region })
+    const { redis, splitBytes, chunkBytes, onProgress, signal, guessHook, partsDir, onClusterIdle: onIdle } = runOptions as InternalRunOptions
+    return viewOnCluster(source, 'view', (h): ViewOptions => ({ ...filter(h), format, level }), { output, format, header }, { redis: redis!, splitBytes, chunkBytes, onProgress, signal, guessHook, partsDir, onIdle })
+  }
   const sink = typeof output === 'string' ? await fileSink(output) : streamSink(output, 'output', runOptions.signal)
   let pendingHeader: Uint8Array | undefined
   const flushHeader = async (): Promise<void> => {
@@ -84,7 +90,15 @@ export async function view(source: Source, options: ViewCallOptions): Promise<nu
   }
 }
 
-function headerBytes(h: BamHeader, format: 'sam' | 'bam', header: 'none' | 'include' | 'only'): Uint8Array | undefined {
+/**
+ * The bytes `view` writes before the records: a BGZF-compressed BAM header, or SAM header lines when asked for.
+ *
+ * @example
+ * ```ts
+ * headerBytes(bam.header, 'sam', 'include')
+ * ```
+ */
+export function headerBytes(h: BamHeader, format: 'sam' | 'bam', header: 'none' | 'include' | 'only'): Uint8Array | undefined {
   if (format === 'bam') {
     const w = new BgzfWriter()
     const blocks = [...w.write(encodeHeader(h.text, h.references)), ...w.flush()]
