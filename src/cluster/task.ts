@@ -12,7 +12,7 @@ import type { Piscina } from 'piscina'
 import { findRecordStart } from '../bam/boundary.js'
 import type { BamHeader } from '../bam/header.js'
 import { BLOCK_SIZE_BYTES } from '../bam/record.js'
-import { inflateBlock } from '../bgzf/inflate.js'
+import { inflateBlock, inflateBlockIgnoringIsize } from '../bgzf/inflate.js'
 import { scanBlocks, type Block } from '../bgzf/scanner.js'
 import { BamError } from '../errors.js'
 import { joinBytes } from '../bytes.js'
@@ -232,10 +232,25 @@ function inflatedSize(blocks: Block[]): number {
 }
 
 function inflateAll(blocks: Block[]): Uint8Array {
-  const out = new Uint8Array(inflatedSize(blocks))
-  let at = 0
-  for (const b of blocks) at += inflateBlock(b.bytes, out, at, b.coffset)
-  return out
+  return joinBytes(blocks.map(inflateOne))
+}
+
+/**
+ * One block inflated with its CRC32 checked; a wrong ISIZE field over sound
+ * data is ignored, as htslib (and the kernel) ignore it, and the block's
+ * `isize` is corrected to its data's length.
+ */
+function inflateOne(b: Block): Uint8Array {
+  const out = new Uint8Array(b.isize)
+  try {
+    inflateBlock(b.bytes, out, 0, b.coffset)
+    return out
+  } catch (e) {
+    if (!(e instanceof BamError) || e.code !== 'ERR_BGZF_ISIZE') throw e
+    const data = inflateBlockIgnoringIsize(b.bytes, b.coffset)
+    b.isize = data.length
+    return data
+  }
 }
 
 function guessStart(data: Uint8Array, nRef: number, hook: GuessHook): number {
@@ -250,9 +265,7 @@ async function drain(blocks: AsyncGenerator<Block>): Promise<{ data: Uint8Array[
   const data: Uint8Array[] = []
   let end = 0
   for await (const b of blocks) {
-    const out = new Uint8Array(b.isize)
-    inflateBlock(b.bytes, out, 0, b.coffset)
-    data.push(out)
+    data.push(inflateOne(b))
     end = b.coffset + b.csize
   }
   return { data, end }
