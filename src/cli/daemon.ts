@@ -35,7 +35,7 @@ interface SensorFlags {
   config?: string; watch: string[]; pattern?: string[]; exclude: string[]; url: string[]; urlFile?: string; name?: string
   op?: string; opOptions?: string; runKey?: string; out?: string; state?: string; interval?: string; maxConcurrent?: number
   maxAttempts?: number; backoff?: string; grace?: string; incompleteAfter?: string; threads?: number; chunkSize?: number
-  maxRuntime?: string; retention?: string; reprocess?: boolean
+  maxRuntime?: string; retention?: string; reprocess?: boolean; redis?: string
   requiredFlags?: number; excludedFlags?: number; minMapq?: number
 }
 
@@ -86,6 +86,7 @@ Examples:
   bamstream daemon --watch /data/in --out /data/results --state /data/.bamstream
   bamstream daemon --watch in --op count -F 0x904 --interval 5s --max-concurrent 4
   bamstream daemon --config bamstream.config.json --log-format text --http 8080
+  bamstream daemon --watch /shared/in --out /shared/results --redis redis://queue:6379
 `
 
 /** What --op accepts, for the help texts. */
@@ -142,6 +143,7 @@ function registerDaemon(program: Command): void {
     .addOption(new Option('--log-format <format>', 'log line format on stderr').choices(['json', 'text']).default('json'))
     .addOption(new Option('--log-level <level>', 'least severe level logged').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .option('--http <[host:]port>', 'serve a read-only status page, a JSON API (/api) and Prometheus metrics (/metrics); host defaults to 127.0.0.1')
+    .option('--redis <url>', 'run each job on the cluster: a BullMQ flow on this Redis, taken by `bamstream worker` processes (config key "redis")')
     .option('--http-token <token>', 'allow cancel/retry/reexecute through the API to requests with "Authorization: Bearer <token>" (env BAMSTREAM_HTTP_TOKEN)')
     .addHelpText('after', DAEMON_HELP)
   addSensorOptions(cmd).action(async (o: SensorFlags & { logFormat: LogFormat; logLevel: LogLevel; http?: string; httpToken?: string }) => {
@@ -176,7 +178,7 @@ function configFrom(o: SensorFlags, cmd: Command): DaemonConfig {
   const settings: Array<[keyof SensorFlags, string]> = [
     ['state', 'state'], ['out', 'out'], ['interval', 'interval'], ['maxConcurrent', 'maxConcurrent'], ['maxAttempts', 'maxAttempts'],
     ['backoff', 'backoff'], ['grace', 'grace'], ['incompleteAfter', 'incompleteAfter'], ['threads', 'threads'], ['chunkSize', 'chunkSize'],
-    ['maxRuntime', 'maxRuntime'], ['retention', 'retention'], ['reprocess', 'reprocess'],
+    ['maxRuntime', 'maxRuntime'], ['retention', 'retention'], ['reprocess', 'reprocess'], ['redis', 'redis'],
   ]
   for (const [flag, key] of settings) if (given(flag)) top[key] = o[flag]
   const sensor = flagSensor(o, given)

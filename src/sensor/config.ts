@@ -80,6 +80,8 @@ export interface DaemonConfig {
   /** `--reprocess`: start on an empty state folder even though the output folders hold results. */
   reprocess: boolean
   sensors: SensorConfig[]
+  /** Run each job on the cluster (a BullMQ flow on this Redis URL, taken by `bamstream worker`s) instead of the local pool. */
+  redis?: string
 }
 
 /** A configuration layer as written (JSON file or flags) with the directory its paths are relative to. */
@@ -89,7 +91,7 @@ export interface ConfigLayer {
 }
 
 const TOP_KEYS = ['state', 'out', 'interval', 'maxConcurrent', 'threads', 'chunkSize', 'maxRuntime', 'maxAttempts', 'backoff', 'maxBackoff', 'grace',
-  'incompleteAfter', 'retention', 'reprocess', 'sensors']
+  'incompleteAfter', 'retention', 'reprocess', 'sensors', 'redis']
 const SENSOR_KEYS = ['name', 'watch', 'pattern', 'exclude', 'urls', 'urlFile', 'op', 'options', 'out', 'interval', 'runKey', 'maxAttempts',
   'incompleteAfter', 'chunkSize', 'maxRuntime']
 const RUN_KEY_FIELDS: RunKeyField[] = ['path', 'name', 'size', 'mtime']
@@ -133,6 +135,7 @@ export function resolveConfig(layers: ConfigLayer[]): DaemonConfig {
     retention: duration(top.retention ?? CONFIG_DEFAULTS.retention, 'retention'),
     reprocess: top.reprocess === true,
     sensors: [],
+    redis: top.redis === undefined ? undefined : str(top.redis, 'redis'),
   }
   if (config.interval === 0) throw new SensorError('ERR_CONFIG', 'interval: must be more than 0 (e.g. 2s)')
   const defaults: SensorDefaults = {

@@ -105,7 +105,7 @@ export class Daemon {
 
   private constructor(private readonly config: DaemonConfig, readonly store: RunStore, pool: Piscina, private readonly logger: Logger) {
     this.ctx = {
-      store, pool, logger, owner: process.pid, chunkBytes: config.chunkBytes,
+      store, pool, logger, owner: process.pid, chunkBytes: config.chunkBytes, redis: config.redis,
       backoff: backoffDelay(config.backoff, config.maxBackoff),
       onOutage: (error, dir) => this.enterOutage(error, dir),
     }

@@ -15,6 +15,7 @@
  * `<name>.<op>.out`. Every file is written atomically (see engine/atomic.ts).
  */
 import fs from 'node:fs'
+import path from 'node:path'
 import { Writable } from 'node:stream'
 import type { Piscina } from 'piscina'
 import { run, type Progress } from '../engine/run.js'
@@ -126,6 +127,8 @@ export interface JobRequest {
 export interface JobContext {
   pool: Piscina
   chunkBytes: number
+  /** Run on the cluster (a BullMQ flow on this Redis URL) instead of on `pool`. */
+  redis?: string
   signal?: AbortSignal
   onProgress?: (p: Progress) => void
 }
@@ -158,7 +161,7 @@ export async function executeJob(job: JobRequest, ctx: JobContext): Promise<JobR
     if (op.drain) stream = await writing(streamPath, () => createAtomicFile(streamPath))
     const onOutput = stream ? async (parts: Uint8Array[]) => { for (const p of parts) await writing(streamPath, () => stream!.write(p)) } : undefined
     const result = await run(job.source, job.op, job.options, {
-      pool: ctx.pool, chunkBytes: ctx.chunkBytes, signal: ctx.signal, onProgress: ctx.onProgress, onOutput,
+      pool: ctx.pool, chunkBytes: ctx.chunkBytes, signal: ctx.signal, onProgress: ctx.onProgress, onOutput, ...cluster(job, ctx),
     })
     const outputs: string[] = []
     for (const o of kind.outputs(result, job.options, label)) {
@@ -187,7 +190,7 @@ async function executeView(job: JobRequest, ctx: JobContext): Promise<JobResult>
     let records: number
     try {
       records = await view(job.source, {
-        ...options, output, pool: ctx.pool, chunkBytes: ctx.chunkBytes, signal: ctx.signal, onProgress: ctx.onProgress,
+        ...options, output, pool: ctx.pool, chunkBytes: ctx.chunkBytes, signal: ctx.signal, onProgress: ctx.onProgress, ...cluster(job, ctx),
       })
     } catch (e) {
       throw failedWrite === undefined ? e : outputError(dest, failedWrite) // the output side failed, whatever the engine calls it
@@ -197,6 +200,11 @@ async function executeView(job: JobRequest, ctx: JobContext): Promise<JobResult>
   } finally {
     await file.abort()
   }
+}
+
+/** With `ctx.redis`: the cluster options of a job; its split parts go beside its results (a folder the workers share), not the daemon's temp folder. */
+function cluster(job: JobRequest, ctx: JobContext): { redis?: string; partsDir?: string } {
+  return ctx.redis ? { redis: ctx.redis, partsDir: path.dirname(job.outBase) } : {}
 }
 
 /** Runs a step that writes `dest`, reporting its failure as `ERR_OUTPUT` (see errors.ts: output outages pause the daemon). */

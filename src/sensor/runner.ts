@@ -47,6 +47,8 @@ export interface RunnerContext {
   owner: number
   /** Chunk size of runs stored without one (made before engine options were stored). */
   chunkBytes: number
+  /** Run on the cluster through this Redis instead of `pool` (see cluster/submit.ts). */
+  redis?: string
   /** Delay before attempt n+1 after `failures` failures, in ms. */
   backoff: (failures: number) => number
   /** Told when a run met an output outage in folder `dir` (the run is already re-queued). */
@@ -120,7 +122,7 @@ async function execute(ctx: RunnerContext, active: ActiveRun): Promise<void> {
   }
   let outcome: JobResult
   try {
-    const job: JobContext = { pool: ctx.pool, chunkBytes: run.engine.chunkSize || ctx.chunkBytes, signal: active.controller.signal, onProgress }
+    const job: JobContext = { pool: ctx.pool, chunkBytes: run.engine.chunkSize || ctx.chunkBytes, redis: ctx.redis, signal: active.controller.signal, onProgress }
     outcome = await (ctx.execute ?? executeJob)(run, job)
   } catch (e) {
     await recordStop(ctx, active, e, started)
