@@ -83,7 +83,7 @@ describe.sequential('bamstream runs / sensor preview', () => {
     }
     for (const op of ['flagstat', 'count', 'idxstats', 'view', 'sam|bam', 'region']) expect(help.stdout).toContain(op) // issue 12.7: --op listed only flagstat and count
     expect(help.stdout).not.toContain('--buffered')
-    for (const s of ['--http <[host:]port>', '--max-runtime', '--retention', '--reprocess', 'bamstream status']) expect(help.stdout).toContain(s)
+    for (const s of ['--http <[host:]port>', '--max-runtime', '--retention', '--reprocess', 'bamstream status', '--redis <url>']) expect(help.stdout).toContain(s)
     expect((await runCli(['sensor', 'preview', '--help'])).stdout).toContain('launches and stores nothing')
     expect((await runCli(['runs', 'retry', '--help'])).stdout).toContain('--status (required), --sensor and --since')
     expect((await runCli(['runs', 'show', '--help'])).stdout).toContain('--state <dir>')
