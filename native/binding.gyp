@@ -1,8 +1,8 @@
 {
   "targets": [
     {
-      "target_name": "bgzf_inflate",
-      "sources": ["bgzf_inflate.c"],
+      "target_name": "bgzf",
+      "sources": ["bgzf.c"],
       "libraries": ["-ldeflate"],
       "cflags": ["-O3", "-std=c11", "-Wall", "-Wextra"]
     }

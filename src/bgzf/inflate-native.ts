@@ -5,51 +5,17 @@
  * ISIZE (SAMv1 §4.1). When the addon is absent, {@link loadNativeInflater}
  * returns null and callers fall back to node:zlib.
  */
-import fs from 'node:fs'
-import { createRequire } from 'node:module'
-import { fileURLToPath } from 'node:url'
 import { BamError, type BamErrorCode } from '../errors.js'
 import type { Inflater } from './inflate.js'
+import { loadAddon } from './native.js'
 
-/** The addon's exports (native/bgzf_inflate.c). */
-interface Addon {
-  /** Returns bytes written, or a negated error code with `status` = [block index, detail, detail]. */
-  inflate(compressed: Uint8Array, blockSizes: Uint32Array, out: Uint8Array, status: Int32Array): number
-  crc32(data: Uint8Array, initial?: number): number
-}
+export { nativeAddonPath } from './native.js'
 
-/** Error codes of native/bgzf_inflate.c (BGZF_E_*). */
+/** Error codes of native/bgzf.c (BGZF_E_*). */
 const E_INFLATE = 1
 const E_ISIZE = 2
 const E_CRC = 3
 const E_OVERRUN = 4
-
-/** Where the compiled addon may be, relative to this module (src/bgzf or dist/src/bgzf). */
-const CANDIDATES = ['../../native/build/Release/bgzf_inflate.node', '../../../native/build/Release/bgzf_inflate.node']
-
-let addon: Addon | null | undefined
-
-/** Path of the compiled addon, or null when it was not built. */
-export function nativeAddonPath(): string | null {
-  for (const rel of CANDIDATES) {
-    const file = fileURLToPath(new URL(rel, import.meta.url))
-    if (fs.existsSync(file)) return file
-  }
-  return null
-}
-
-function loadAddon(): Addon | null {
-  if (addon !== undefined) return addon
-  addon = null
-  const file = nativeAddonPath()
-  if (!file) return null
-  try {
-    addon = createRequire(import.meta.url)(file) as Addon
-  } catch {
-    addon = null // built for another Node ABI or libdeflate missing at run time: fall back
-  }
-  return addon
-}
 
 /**
  * The native libdeflate inflater, or null when the addon is not built.

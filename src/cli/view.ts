@@ -51,7 +51,7 @@ export function registerViewCommand(program: Command): void {
     .option('-o, --output <file>', 'write to FILE instead of stdout (a regular file is written atomically: renamed into place when complete; a device or FIFO is written in place)')
     .option('--region <region>', 'only records overlapping chr[:beg[-end]] (1-based, inclusive); uses a .bai if present, else a full scan')
     .option('--no-index', 'with a region: ignore any .bai and scan the whole file')
-    .addOption(new Option('-l, --level <n>', 'zlib compression level for -b (0-9)').argParser(parseInteger).default(6))
+    .addOption(new Option('-l, --level <n>', 'compression level for -b, 0-9 as samtools -l (default: libdeflate 6 when built, else zlib 6)').argParser(parseInteger))
     .addHelpText('after', VIEW_HELP)
   addClusterOptions(addFilterOptions(addEngineOptions(cmd))).action(async (input: string, regionArg: string | undefined, o: ViewFlags & ClusterFlags) => {
     const region = o.region ?? regionArg

@@ -34,7 +34,7 @@ export interface ViewCallOptions extends FilterOptions, RunOptions {
   region?: string
   /** Ignore any `.bai` and find the region by a full scan. */
   noIndex?: boolean
-  /** zlib level for BAM output (default 6). */
+  /** Compression level 0..9 for BAM output, as samtools -l (default: see bgzf/deflate.ts). */
   level?: number
 }
 

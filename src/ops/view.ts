@@ -7,8 +7,7 @@
 import type { Reference } from '../bam/header.js'
 import type { RecordView } from '../bam/record.js'
 import { SamWriter } from '../bam/sam.js'
-import { BgzfWriter } from '../bgzf/writer.js'
-import { joinBytes } from '../bytes.js'
+import { defaultDeflater } from '../bgzf/deflate.js'
 import { keeps, type RecordFilter } from './filter.js'
 import type { Op, OpContext } from './op.js'
 
@@ -20,7 +19,7 @@ export interface ViewOptions extends RecordFilter {
    * block_size, uncompressed).
    */
   format?: 'sam' | 'bam' | 'records'
-  /** zlib level for `bam` (default 6, as samtools). */
+  /** Level 0..9 for `bam`, as samtools -l (default -1: the deflater's default, see bgzf/deflate.ts). */
   level?: number
 }
 
@@ -42,44 +41,69 @@ function samFormatter(refs: Reference[]): Formatter {
   return { append: (rec) => sam.append(rec), take: () => (sam.length > 0 ? sam.take() : undefined) }
 }
 
+/** First size of the raw record buffer; it doubles as needed and is reused from chunk to chunk. */
+const INITIAL_RECORD_BYTES = 1 << 16
+
+/**
+ * Collects the kept records' own bytes. Runs of consecutive records are copied
+ * once per run (without a filter, once per chunk), not once per record.
+ */
+class RecordCollector {
+  private bytes = new Uint8Array(INITIAL_RECORD_BYTES)
+  private fill = 0
+  private run: Uint8Array | null = null
+  private runStart = 0
+  private runEnd = 0
+
+  add(rec: RecordView): void {
+    if (rec.bytes === this.run && rec.offset === this.runEnd) {
+      this.runEnd = rec.end
+      return
+    }
+    this.endRun()
+    this.run = rec.bytes
+    this.runStart = rec.offset
+    this.runEnd = rec.end
+  }
+
+  /** The bytes collected since the last take (a view, valid until the next add), or undefined if none. */
+  take(): Uint8Array | undefined {
+    this.endRun()
+    if (this.fill === 0) return undefined
+    const out = this.bytes.subarray(0, this.fill)
+    this.fill = 0
+    return out
+  }
+
+  private endRun(): void {
+    if (!this.run) return
+    const n = this.runEnd - this.runStart
+    if (this.fill + n > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.fill + n))
+      grown.set(this.bytes.subarray(0, this.fill))
+      this.bytes = grown
+    }
+    this.bytes.set(this.run.subarray(this.runStart, this.runEnd), this.fill)
+    this.fill += n
+    this.run = null
+  }
+}
+
+/** BAM: the chunk's records compressed into BGZF blocks in one call at `take` (libdeflate when built). */
 function bamFormatter(level: number | undefined): Formatter {
-  const bgzf = new BgzfWriter({ level })
-  const blocks: Uint8Array[] = []
+  const records = new RecordCollector()
   return {
-    append(rec) {
-      for (const b of bgzf.write(rec.bytes.subarray(rec.offset, rec.end))) blocks.push(b)
-    },
+    append: (rec) => records.add(rec),
     take() {
-      for (const b of bgzf.flush()) blocks.push(b)
-      return blocks.length > 0 ? joinBytes(blocks.splice(0)) : undefined
+      const bytes = records.take()
+      return bytes && defaultDeflater().compress(bytes, level)
     },
   }
 }
 
-/** First size of the raw record buffer; it doubles as needed and is reused from chunk to chunk. */
-const INITIAL_RECORD_BYTES = 1 << 16
-
 function recordsFormatter(): Formatter {
-  let bytes = new Uint8Array(INITIAL_RECORD_BYTES)
-  let fill = 0
-  return {
-    append(rec) {
-      const n = rec.end - rec.offset
-      if (fill + n > bytes.length) {
-        const grown = new Uint8Array(Math.max(bytes.length * 2, fill + n))
-        grown.set(bytes.subarray(0, fill))
-        bytes = grown
-      }
-      bytes.set(rec.bytes.subarray(rec.offset, rec.end), fill)
-      fill += n
-    },
-    take() {
-      if (fill === 0) return undefined
-      const out = bytes.slice(0, fill)
-      fill = 0
-      return out
-    },
-  }
+  const records = new RecordCollector()
+  return { append: (rec) => records.add(rec), take: () => records.take()?.slice() }
 }
 
 const formatters = new WeakMap<OpContext, Formatter>()

@@ -1,0 +1,64 @@
+/**
+ * Loading the optional N-API addon in `native/` (libdeflate in C, built by
+ * scripts/build-native.mjs at install time when Debian's libdeflate-dev headers
+ * are present). Everything that uses it has a JavaScript fallback:
+ * {@link loadAddon} returns null when it is not built or does not load.
+ */
+import fs from 'node:fs'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+
+/** The addon's exports (native/bgzf.c). */
+export interface Addon {
+  /** Inflates whole BGZF blocks; returns bytes written, or a negated error code with `status` = [block index, detail, detail]. */
+  inflate(compressed: Uint8Array, blockSizes: Uint32Array, out: Uint8Array, status: Int32Array): number
+  /** Cuts `data` into BGZF blocks of `blockData` bytes at libdeflate `level` (0 = stored); bytes written, or -1 when `out` is too small. */
+  deflate(data: Uint8Array, level: number, blockData: number, out: Uint8Array): number
+  /** libdeflate's CRC-32 (gzip polynomial). */
+  crc32(data: Uint8Array, initial?: number): number
+}
+
+/** Where the compiled addon may be, relative to this module (src/bgzf or dist/src/bgzf). */
+const CANDIDATES = ['../../native/build/Release/bgzf.node', '../../../native/build/Release/bgzf.node']
+
+let addon: Addon | null | undefined
+
+/**
+ * Path of the compiled addon, or null when it was not built.
+ *
+ * @example
+ * ```ts
+ * console.log(nativeAddonPath() ?? 'not built: node:zlib is used')
+ * ```
+ */
+export function nativeAddonPath(): string | null {
+  for (const rel of CANDIDATES) {
+    const file = fileURLToPath(new URL(rel, import.meta.url))
+    if (fs.existsSync(file)) return file
+  }
+  return null
+}
+
+/**
+ * The addon, loaded once per thread, or null when it is not built or fails to
+ * load (built for another Node ABI, libdeflate missing at run time).
+ *
+ * @example
+ * ```ts
+ * const crc = loadAddon()?.crc32(bytes)
+ * ```
+ */
+export function loadAddon(): Addon | null {
+  if (addon !== undefined) return addon
+  addon = null
+  const file = nativeAddonPath()
+  if (!file) return null
+  try {
+    const loaded = createRequire(import.meta.url)(file) as Partial<Addon>
+    // An addon built by an older bamstream (inflate only) is not used: rebuild it with `npm run build:native`.
+    if (typeof loaded.inflate === 'function' && typeof loaded.deflate === 'function') addon = loaded as Addon
+  } catch {
+    addon = null
+  }
+  return addon
+}
