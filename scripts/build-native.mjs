@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /**
- * Builds the optional libdeflate addon in native/ (run by `npm run prepare`).
+ * Builds the optional libdeflate addon in native/. It is the package's `install`
+ * script, so it runs for a git clone's `npm ci` and for users who install
+ * bamstream from the registry as a dependency; `npm run build:native` reruns it.
  *
  * It never fails the install: when libdeflate's headers (Debian: libdeflate-dev)
  * or a C toolchain are missing, it says so and exits 0, and bamstream falls back

@@ -16,6 +16,9 @@ import { registerViewCommand } from './view.js'
 import { registerWorkerCommand } from './cluster.js'
 import { registerCountCommand, registerFlagstatCommand, registerIdxstatsCommand, registerRunCommand } from './stats.js'
 
+/** The package version (package.json). */
+const VERSION = '0.1.0'
+
 /** Commands whose modules (SQLite, the sensor) load only when they may run: the others start faster. */
 const DAEMON_COMMANDS = ['daemon', 'runs', 'sensor', 'status']
 
@@ -26,7 +29,7 @@ const DAEMON_COMMANDS = ['daemon', 'runs', 'sensor', 'status']
 export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
   const program = new Command('bamstream')
     .description('Parallel, streaming BAM engine: reads a BAM once, front to back, on every core, in flat memory.')
-    .version('0.1.0')
+    .version(VERSION, '-V, --version', 'print the version and which inflater and deflater are in use')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
   registerFlagstatCommand(program)
@@ -56,7 +59,30 @@ export function reportError(command: string, e: unknown): void {
   process.exitCode = 1
 }
 
+/**
+ * What `bamstream --version` prints: the version, then which inflater and
+ * deflater this installation uses (`BAMSTREAM_INFLATE`/`BAMSTREAM_DEFLATE` respected) (the native libdeflate addon, or node:zlib
+ * when it was not built) and where the addon is.
+ *
+ * @example
+ * ```ts
+ * process.stdout.write(await versionText()) // 'bamstream 0.1.0\ninflater: libdeflate (native)\n…'
+ * ```
+ */
+export async function versionText(): Promise<string> {
+  const { requireInflater } = await import('../bgzf/inflate-select.js')
+  const { defaultDeflater } = await import('../bgzf/deflate.js')
+  const { nativeAddonPath, loadAddon } = await import('../bgzf/native.js')
+  const file = nativeAddonPath()
+  const addon = file === null ? 'not built (needs libdeflate-dev and a C compiler; then npm run build:native)' : loadAddon() ? file : `${file} (does not load: rebuild it with npm run build:native)`
+  return `bamstream ${VERSION}\nnode ${process.version}\ninflater: ${(await requireInflater()).name}\ndeflater: ${defaultDeflater().name}\nnative addon: ${addon}\n`
+}
+
 async function main(argv: string[]): Promise<void> {
+  if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) {
+    process.stdout.write(await versionText())
+    return
+  }
   enablePeriodicGc() // flat memory on long runs (src/engine/gc.ts); this is our own process
   const program = await buildProgram(argv)
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {

@@ -2,10 +2,7 @@
  * `bamstream flagstat` and `bamstream count`.
  */
 import type { Command } from 'commander'
-import { count, flagstat } from '../engine/api.js'
-import { formatFlagstat, formatFlagstatJson } from '../ops/flagstat.js'
-import { formatIdxstats, type IdxstatsLine } from '../ops/idxstats.js'
-import { run } from '../engine/run.js'
+import type { IdxstatsLine } from '../ops/idxstats.js'
 import { BamError } from '../errors.js'
 import type { FilterOptions } from '../ops/filter.js'
 import { addEngineOptions, addFilterOptions, engineOptions, filterOptions, type EngineFlags } from './options.js'
@@ -13,6 +10,8 @@ import { writeStdout } from './output.js'
 import { addClusterOptions, clusterOptions, type ClusterFlags } from './cluster.js'
 
 const INPUT_HELP = 'BAM file path, http(s):// URL, or - for stdin'
+
+// The engine and the ops load inside each action (dynamic import), so that a command loads only the modules it runs.
 
 /** Registers `flagstat`. */
 export function registerFlagstatCommand(program: Command): void {
@@ -24,6 +23,8 @@ export function registerFlagstatCommand(program: Command): void {
   addClusterOptions(addEngineOptions(cmd, { buffered: true })).action(async (input: string, o: EngineFlags & { json?: boolean; outputFmt: string } & ClusterFlags) => {
     const fmt = o.json ? 'json' : o.outputFmt.toLowerCase()
     if (fmt !== 'json' && fmt !== 'default') throw new BamError('ERR_OPTION', `unknown output format "${o.outputFmt}" (default or json)`)
+    const { flagstat } = await import('../engine/api.js')
+    const { formatFlagstat, formatFlagstatJson } = await import('../ops/flagstat.js')
     const result = await flagstat(input, { ...engineOptions(o), ...clusterOptions(o) })
     await writeStdout(fmt === 'json' ? formatFlagstatJson(result) : formatFlagstat(result))
   })
@@ -35,6 +36,7 @@ export function registerCountCommand(program: Command): void {
     .description('count records, like `samtools view -c` with the same -f/-F/-q filters')
     .argument('<input>', INPUT_HELP)
   addClusterOptions(addFilterOptions(addEngineOptions(cmd, { buffered: true }))).action(async (input: string, o: EngineFlags & FilterOptions & ClusterFlags) => {
+    const { count } = await import('../engine/api.js')
     const n = await count(input, { ...filterOptions(o), ...engineOptions(o), ...clusterOptions(o) })
     await writeStdout(`${n}\n`)
   })
@@ -46,6 +48,8 @@ export function registerIdxstatsCommand(program: Command): void {
     .description('mapped/unmapped counts per reference, identical to `samtools idxstats`, by a full scan: no index needed')
     .argument('<input>', INPUT_HELP)
   addClusterOptions(addEngineOptions(cmd, { buffered: true })).action(async (input: string, o: EngineFlags & ClusterFlags) => {
+    const { run } = await import('../engine/run.js')
+    const { formatIdxstats } = await import('../ops/idxstats.js')
     const lines = await run<IdxstatsLine[]>(input, 'idxstats', {}, { ...engineOptions(o), ...clusterOptions(o) })
     await writeStdout(Buffer.from(formatIdxstats(lines), 'latin1')) // names are latin1: their bytes, raw
   })
@@ -65,6 +69,7 @@ export function registerRunCommand(program: Command): void {
     } catch {
       throw new BamError('ERR_OPTION', `--options is not valid JSON: ${o.options}`)
     }
+    const { run } = await import('../engine/run.js')
     const result = await run(input, op, opOptions, { ...engineOptions(o), ...clusterOptions(o) })
     await writeStdout(`${JSON.stringify(result, null, 2)}\n`)
   })

@@ -2,8 +2,6 @@
  * `bamstream view`: filter and convert, like `samtools view --no-PG`.
  */
 import { Option, type Command } from 'commander'
-import { countRecords } from '../engine/view.js'
-import { view } from '../engine/view.js'
 import { BamError } from '../errors.js'
 import type { FilterOptions } from '../ops/filter.js'
 import { addEngineOptions, addFilterOptions, engineOptions, filterOptions, parseInteger, type EngineFlags } from './options.js'
@@ -56,6 +54,7 @@ export function registerViewCommand(program: Command): void {
   addClusterOptions(addFilterOptions(addEngineOptions(cmd))).action(async (input: string, regionArg: string | undefined, o: ViewFlags & ClusterFlags) => {
     const region = o.region ?? regionArg
     if (o.region && regionArg) throw new BamError('ERR_OPTION', 'give the region once, either with --region or as an argument')
+    const { countRecords, view } = await import('../engine/view.js') // loaded only when view runs
     const engine = { ...engineOptions(o, o.output !== undefined), ...clusterOptions(o) } // a progress bar only when stdout is not the output
     if (o.count) {
       const text = `${await countRecords(input, { ...filterOptions(o), ...engine, region, noIndex: !o.index })}\n`

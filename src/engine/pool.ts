@@ -3,8 +3,9 @@
  */
 import os from 'node:os'
 import fs from 'node:fs'
+import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
-import { Piscina } from 'piscina'
+import type { Piscina } from 'piscina'
 import { BamError } from '../errors.js'
 
 /**
@@ -42,7 +43,9 @@ export function maxThreads(): number {
 export function createPool(threads = defaultThreads()): Piscina {
   if (!Number.isInteger(threads) || threads < 1) throw new BamError('ERR_OPTION', `threads must be an integer ≥ 1, got ${threads}`)
   const n = Math.min(threads, maxThreads())
-  return new Piscina({
+  // Loaded on first use: commands that never make a pool (small inputs, --help) skip its ~10 ms of module loading.
+  const { Piscina: Pool } = createRequire(import.meta.url)('piscina') as typeof import('piscina')
+  return new Pool({
     filename: workerFilename(),
     minThreads: 1,
     maxThreads: n,

@@ -153,3 +153,13 @@ describe('--help for every command', () => {
     expect(r.stdout).toMatch(/^Usage: bamstream /)
   })
 })
+
+describe('bamstream --version', () => {
+  it('names the version and the inflater and deflater in use, honouring BAMSTREAM_INFLATE and BAMSTREAM_DEFLATE', () => {
+    const r = cli(['--version'])
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/^bamstream \d+\.\d+\.\d+\nnode v\d+.*\ninflater: .+\ndeflater: .+\nnative addon: .+\n$/)
+    const zlib = spawnSync(process.execPath, [MAIN, '-V'], { encoding: 'utf8', env: { ...process.env, BAMSTREAM_INFLATE: 'zlib', BAMSTREAM_DEFLATE: 'zlib' } })
+    expect(zlib.stdout).toContain('inflater: node:zlib\ndeflater: node:zlib\n')
+  })
+})
