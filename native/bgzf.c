@@ -12,6 +12,7 @@
  *     each as a whole BGZF block into `out`. Returns the bytes written, or -1 when
  *     `out` is too small (it needs deflateBound(data.length, blockData) bytes).
  *   crc32(data: Uint8Array, initial?: number): number
+ * and the SAM formatter of native/sam.c.
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -224,6 +225,9 @@ static napi_value js_crc32(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* native/sam.c: the SAM formatter's functions. */
+void sam_init(napi_env env, napi_value exports);
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "inflate", NULL, js_inflate, NULL, NULL, NULL, napi_default, NULL },
@@ -231,6 +235,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "crc32", NULL, js_crc32, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  sam_init(env, exports);
   return exports;
 }
 

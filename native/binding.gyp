@@ -2,9 +2,9 @@
   "targets": [
     {
       "target_name": "bgzf",
-      "sources": ["bgzf.c"],
+      "sources": ["bgzf.c", "sam.c"],
       "libraries": ["-ldeflate"],
-      "cflags": ["-O3", "-std=c11", "-Wall", "-Wextra"]
+      "cflags": ["-O3", "-std=c11", "-ffp-contract=off", "-Wall", "-Wextra"]
     }
   ]
 }

@@ -19,6 +19,8 @@ import { fileURLToPath } from 'node:url'
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const dir = path.join(root, 'native')
 const out = path.join(dir, 'build', 'Release', 'bgzf.node')
+/** The addon's C sources (as in native/binding.gyp). */
+const SOURCES = ['bgzf.c', 'sam.c']
 const say = (msg) => process.stderr.write(`bamstream native: ${msg}\n`)
 
 /** Directories that may hold libdeflate.h. */
@@ -63,7 +65,7 @@ function tryCc() {
   if (!nd) return false
   fs.mkdirSync(path.dirname(out), { recursive: true })
   const cc = process.env.CC ?? 'cc'
-  const args = ['-O3', '-std=c11', '-shared', '-fPIC', `-I${path.join(nd, 'include', 'node')}`, path.join(dir, 'bgzf.c'), '-ldeflate', '-o', out]
+  const args = ['-O3', '-std=c11', '-ffp-contract=off', '-shared', '-fPIC', `-I${path.join(nd, 'include', 'node')}`, ...SOURCES.map((f) => path.join(dir, f)), '-ldeflate', '-lm', '-o', out]
   try {
     execFileSync(cc, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000 })
     return true
@@ -75,7 +77,7 @@ function tryCc() {
 
 /** Loads the addon once in a child process, so that a broken build is removed rather than crashing later. */
 function verify() {
-  const check = `const a = require(${JSON.stringify(out)}); if (typeof a.inflate !== 'function' || typeof a.deflate !== 'function') process.exit(1)`
+  const check = `const a = require(${JSON.stringify(out)}); if (typeof a.inflate !== 'function' || typeof a.deflate !== 'function' || typeof a.samAppend !== 'function') process.exit(1)`
   const r = spawnSync(process.execPath, ['-e', check], { stdio: 'ignore', timeout: 30_000 })
   if (r.status === 0) return say(`built ${path.relative(root, out)} (libdeflate)`)
   fs.rmSync(out, { force: true })

@@ -1,8 +1,11 @@
 /**
  * SAM text (SAMv1 §1.4) of BAM records (§4.2) and of the header, byte for byte what `samtools view --no-PG [-h]`
  * 1.16 prints. Lines go as ASCII bytes straight into a growable buffer: no string per field on the hot path.
+ * Records are formatted by the C port of this code in the native addon (native/sam.c, about 3× faster) when it
+ * is built, else here; `BAMSTREAM_SAM=js|native` picks one. Both give the same bytes (test/bam/sam-native.test.ts).
  */
 import { BamError } from '../errors.js'
+import { loadAddon, type Addon } from '../bgzf/native.js'
 import {
   AUX_EXPANSION, B_ARRAY_HEAD_BYTES, B_COUNT_OFFSET, TAG_BYTES, TAG_HEAD_BYTES, auxFieldLength, textSink, writeAuxFields, writeInt, type TextSink,
 } from './aux.js'
@@ -41,6 +44,31 @@ const SEQ_PAIRS = Uint16Array.from({ length: 256 }, (_, b) => SEQ_CODES.charCode
 /** SWAR: adds 33 to each byte of a uint32 modulo 256, with no carry between bytes. */
 const addQualOffset = (v: number): number => ((v & 0x7f7f7f7f) + QUAL_OFFSET * 0x01010101) ^ (v & 0x80808080)
 
+/** native/sam.c's return codes: the output buffer may be too small; the record is one samtools refuses. */
+const NATIVE_E_ROOM = -1
+const NATIVE_E_RECORD = -2
+
+/** Names accepted by `BAMSTREAM_SAM`. */
+export const SAM_FORMATTER_NAMES = ['native', 'js'] as const
+
+/**
+ * The addon when SAM is to be formatted natively: built, and not turned off by `BAMSTREAM_SAM=js`.
+ *
+ * @example
+ * ```ts
+ * console.log(nativeSamFormatter() ? 'native' : 'JavaScript')
+ * ```
+ */
+export function nativeSamFormatter(): Addon | null {
+  const want = process.env.BAMSTREAM_SAM || undefined
+  if (want !== undefined && !(SAM_FORMATTER_NAMES as readonly string[]).includes(want)) {
+    throw new BamError('ERR_OPTION', `unknown SAM formatter "${want}" (expected one of ${SAM_FORMATTER_NAMES.join(', ')})`)
+  }
+  const addon = want === 'js' ? null : loadAddon()
+  if (want === 'native' && !addon) throw new BamError('ERR_OPTION', 'SAM formatter "native" is not available here (addon not built)')
+  return addon
+}
+
 /** Where the CIGAR is read: `n` uint32 ops at `at`; `skip` is the offset of a moved `CG` field to leave out, or -1. */
 interface CigarSource { at: number, n: number, skip: number }
 
@@ -58,12 +86,25 @@ export class SamWriter {
   private readonly names: Uint8Array[]
   private readonly longestName: number
   private readonly sink: TextSink = textSink(new Uint8Array(INITIAL_CAPACITY))
+  private readonly addon: Addon | null
+  private readonly native: unknown
 
-  /** @param refNames reference names by refID, Latin-1 (one char per byte) as the header parser decodes them. */
-  constructor(refNames: readonly string[]) {
+  /**
+   * @param refNames reference names by refID, Latin-1 (one char per byte) as the header parser decodes them.
+   * @param formatter `native` (the addon's formatter when built), `js`; default from {@link nativeSamFormatter}.
+   */
+  constructor(refNames: readonly string[], formatter?: 'native' | 'js') {
     this.names = refNames.map(encodeName)
     this.longestName = this.names.reduce((m, b) => Math.max(m, b.length), 1)
+    this.addon = formatter === 'js' ? null : formatter === 'native' ? loadAddon() : nativeSamFormatter()
+    if (formatter === 'native' && !this.addon) throw new BamError('ERR_OPTION', 'SAM formatter "native" is not available here (addon not built)')
+    const ends = new Uint32Array(this.names.length)
+    this.names.forEach((n, i) => { ends[i] = (i > 0 ? ends[i - 1]! : 0) + n.length })
+    this.native = this.addon?.samFormatter(joinNames(this.names), ends, this.sink.out)
   }
+
+  /** Which formatter this writer uses: `native` or `js`. */
+  get formatter(): 'native' | 'js' { return this.addon ? 'native' : 'js' }
 
   /** Bytes written since the last {@link SamWriter.take}. */
   get length(): number { return this.sink.pos }
@@ -80,6 +121,22 @@ export class SamWriter {
    * (bad sizes, refID out of range, CIGAR/SEQ length mismatch, corrupt aux data); nothing is appended then.
    */
   append(rec: RecordView): void {
+    if (this.addon) {
+      for (;;) {
+        const r = this.addon.samAppend(this.native, rec.bytes, rec.offset, this.sink.pos)
+        if (r >= 0) {
+          this.sink.pos = r
+          return
+        }
+        if (r === NATIVE_E_RECORD || r !== NATIVE_E_ROOM) break // the code below names the error (or, were the ports to disagree, prints the line)
+        this.reserve(this.sink.out.length - this.sink.pos + 1) // at least doubles it
+      }
+    }
+    this.appendJs(rec)
+  }
+
+  /** {@link SamWriter.append} in JavaScript. */
+  private appendJs(rec: RecordView): void {
     const { view, offset: o } = rec
     const lName = view.getUint8(o + L_READ_NAME_OFFSET)
     const lSeq = view.getInt32(o + L_SEQ_OFFSET, true)
@@ -153,7 +210,16 @@ export class SamWriter {
     const { out, view } = textSink(new Uint8Array(size))
     out.set(this.sink.out.subarray(0, this.sink.pos))
     Object.assign(this.sink, { out, view })
+    if (this.addon) this.addon.samRebind(this.native, out)
   }
+}
+
+/** The names back to back. */
+function joinNames(names: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(names.reduce((n, b) => n + b.length, 0))
+  let at = 0
+  for (const b of names) { out.set(b, at); at += b.length }
+  return out
 }
 
 /** Reference name as bytes, up to its first NUL (htslib prints it with `kputs`). */

@@ -16,6 +16,12 @@ export interface Addon {
   deflate(data: Uint8Array, level: number, blockData: number, out: Uint8Array): number
   /** libdeflate's CRC-32 (gzip polynomial). */
   crc32(data: Uint8Array, initial?: number): number
+  /** A SAM formatter (native/sam.c) for these reference names (`nameEnds[i]`: end of name i in `names`), writing into `out`. */
+  samFormatter(names: Uint8Array, nameEnds: Uint32Array, out: Uint8Array): unknown
+  /** Writes the SAM line of the record at `offset` into the bound buffer at `pos`; the new position, or -1 (no room) or -2 (bad record). */
+  samAppend(formatter: unknown, data: Uint8Array, offset: number, pos: number): number
+  /** Binds a new (grown) output buffer. */
+  samRebind(formatter: unknown, out: Uint8Array): void
 }
 
 /** Where the compiled addon may be, relative to this module (src/bgzf or dist/src/bgzf). */
@@ -55,8 +61,8 @@ export function loadAddon(): Addon | null {
   if (!file) return null
   try {
     const loaded = createRequire(import.meta.url)(file) as Partial<Addon>
-    // An addon built by an older bamstream (inflate only) is not used: rebuild it with `npm run build:native`.
-    if (typeof loaded.inflate === 'function' && typeof loaded.deflate === 'function') addon = loaded as Addon
+    // An addon built by an older bamstream (without every function) is not used: rebuild it with `npm run build:native`.
+    if (typeof loaded.inflate === 'function' && typeof loaded.deflate === 'function' && typeof loaded.samAppend === 'function') addon = loaded as Addon
   } catch {
     addon = null
   }

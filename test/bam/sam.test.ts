@@ -1,23 +1,34 @@
 /**
  * SAM output against samtools 1.16: every corpus BAM byte for byte against its
  * committed `samtools view --no-PG -h` output, then hand-built records whose
- * expected lines were printed by samtools 1.16 from the same bytes.
+ * expected lines were printed by samtools 1.16 from the same bytes. Every case
+ * runs through both formatters, JavaScript and (when the addon is built) the
+ * native one, which must give identical bytes and fail on the same records.
  */
 import fs from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { formatG, formatKputd } from '../../src/bam/aux.js'
 import { RecordView } from '../../src/bam/record.js'
 import { SamWriter, encodeLatin1, formatHeader, sanitiseHeaderText } from '../../src/bam/sam.js'
+import { nativeAddonPath } from '../../src/bgzf/native.js'
 import { BamError } from '../../src/errors.js'
 import { allCorpusNames, corpusBam, expected } from '../helpers/corpus.js'
 import { readBam, records } from '../helpers/read-bam.js'
 
-/** samtools view --no-PG -h, as bytes: header then one line per record. */
+/** The formatters to test: JavaScript, and the native one when the addon is built. */
+const FORMATTERS = nativeAddonPath() ? (['js', 'native'] as const) : (['js'] as const)
+
+/** samtools view --no-PG -h, as bytes: header then one line per record; the same from every formatter. */
 function viewAll(file: string): Buffer {
   const bam = readBam(file)
-  const writer = new SamWriter(bam.refs.map((r) => r.name))
-  for (const rec of records(bam)) writer.append(rec)
-  return Buffer.concat([encodeLatin1(formatHeader(bam.text, bam.refs)), writer.take()])
+  const outputs = FORMATTERS.map((formatter) => {
+    const writer = new SamWriter(bam.refs.map((r) => r.name), formatter)
+    expect(writer.formatter).toBe(formatter)
+    for (const rec of records(bam)) writer.append(rec)
+    return Buffer.concat([encodeLatin1(formatHeader(bam.text, bam.refs)), writer.take()])
+  })
+  for (const out of outputs.slice(1)) expect(out.equals(outputs[0]!)).toBe(true)
+  return outputs[0]!
 }
 
 describe('corpus: samtools view --no-PG -h', () => {
@@ -77,12 +88,16 @@ const tag = (key: string, type: string, value: Buffer | number[] | string): Buff
 const u32 = (...v: number[]): Buffer => Buffer.from(new Uint32Array(v).buffer)
 const array = (key: string, sub: string, bytes: Buffer, n: number): Buffer => tag(key, 'B', Buffer.concat([Buffer.from(sub), u32(n), bytes]))
 
-/** The line SamWriter prints for one record (newline dropped), at an odd offset to cover unaligned reads. */
+/** The line SamWriter prints for one record (newline dropped), at an odd offset to cover unaligned reads; the same from every formatter. */
 function line(s: Spec): string {
   const bytes = Buffer.concat([Buffer.alloc(3), record(s)])
-  const writer = new SamWriter(REFS)
-  writer.append(new RecordView(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)).moveTo(3))
-  return Buffer.from(writer.take()).toString('latin1').replace(/\n$/, '')
+  const lines = FORMATTERS.map((formatter) => {
+    const writer = new SamWriter(REFS, formatter)
+    writer.append(new RecordView(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)).moveTo(3))
+    return Buffer.from(writer.take()).toString('latin1').replace(/\n$/, '')
+  })
+  for (const l of lines.slice(1)) expect(l).toBe(lines[0])
+  return lines[0]!
 }
 
 const UNPLACED = 'r\t4\t*\t0\t255\t*\t*\t0\t0\t*\t*'
@@ -187,8 +202,8 @@ describe('SamWriter failures (where samtools 1.16 fails too)', () => {
     ['next_refID out of range', { flag: 0, ref: 0, pos: 5, nextRef: 5 }],
   ]
   for (const [title, spec] of cases) {
-    it(title, () => {
-      const writer = new SamWriter(REFS)
+    it.each(FORMATTERS)(`${title} (%s)`, (formatter) => {
+      const writer = new SamWriter(REFS, formatter)
       const ok = record({})
       const bad = record(spec)
       const bytes = new Uint8Array(Buffer.concat([ok, bad]))
@@ -202,9 +217,9 @@ describe('SamWriter failures (where samtools 1.16 fails too)', () => {
 })
 
 describe('SamWriter buffer', () => {
-  it('grows by doubling for long reads and take() empties it', () => {
+  it.each(FORMATTERS)('grows by doubling for long reads and take() empties it (%s)', (formatter) => {
     const seq = 'ACGT'.repeat(50_000)
-    const writer = new SamWriter(REFS)
+    const writer = new SamWriter(REFS, formatter)
     const rec = new RecordView(new Uint8Array(record({ seq, qual: new Array<number>(seq.length).fill(30) })))
     writer.append(rec)
     writer.append(rec)
