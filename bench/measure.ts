@@ -47,7 +47,8 @@ function wrap(argv: string[], out: string): string[] {
 }
 
 /**
- * Runs `argv` once and measures it. Standard error is passed through only on failure.
+ * Runs `argv` once and measures it. Standard error is passed through only on failure;
+ * standard output is kept (or, with `discardStdout`, sent to /dev/null).
  *
  * @example
  * ```ts
@@ -55,15 +56,16 @@ function wrap(argv: string[], out: string): string[] {
  * console.log(s.wallS, s.rssMB)
  * ```
  */
-export async function measure(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<Sample> {
+export async function measure(argv: string[], env: NodeJS.ProcessEnv = process.env, opts: { discardStdout?: boolean } = {}): Promise<Sample> {
   const out = path.join(os.tmpdir(), `bamstream-rusage-${process.pid}-${Math.random().toString(36).slice(2)}.txt`)
   const [cmd, ...args] = wrap(argv, out)
   const started = performance.now()
-  const child = spawn(cmd!, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  // discardStdout: standard output goes to /dev/null (as `> /dev/null`), for commands that print gigabytes
+  const child = spawn(cmd!, args, { env, stdio: ['ignore', opts.discardStdout ? 'ignore' : 'pipe', 'pipe'] })
   const chunks: Buffer[] = []
   const errs: Buffer[] = []
-  child.stdout.on('data', (b: Buffer) => chunks.push(b))
-  child.stderr.on('data', (b: Buffer) => errs.push(b))
+  child.stdout?.on('data', (b: Buffer) => chunks.push(b))
+  child.stderr?.on('data', (b: Buffer) => errs.push(b))
   const code = await new Promise<number>((resolve, reject) => {
     child.on('error', reject)
     child.on('close', (c) => resolve(c ?? 1))

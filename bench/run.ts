@@ -3,14 +3,17 @@
  * runs the chosen sections and prints one markdown report, also written to
  * bench/results/ (with the memory chart as SVG).
  *
- * Sections: `peers` (whole-process comparison with samtools, sambamba and
+ * Sections: `issue` (the issue-11 table against samtools, on the realistic
+ * aligner-made input of bench/realistic.ts when dwgsim, minimap2 and samtools
+ * are installed, and on the synthetic one), `profile` (where the CPU goes per
+ * op), `peers` (whole-process comparison with samtools, sambamba and
  * @gmod/bam), `inflate-only`, `micro` (tinybench hot paths), `memory`
  * (streaming vs --buffered on growing inputs), `threads`, `chunk-size`,
- * `cluster` (BullMQ/Redis against local: bench/cluster.ts).
+ * `deflate-levels` (BAM output level by benchmark), `cluster` (BullMQ/Redis against local: bench/cluster.ts).
  *
  * @example
  * ```sh
- * npm run bench                                   # peers, inflate-only, micro
+ * npm run bench                                   # issue, profile, peers, inflate-only, micro
  * npm run bench -- --all                          # everything (needs ~6 GB in bench/data)
  * npm run bench -- --only memory --sizes 200M,1G,4G --rounds 1
  * npm run bench -- --input /data/my.bam --only peers --threads 2
@@ -39,10 +42,17 @@ import { threadScaling, threadTable } from './threads.js'
 import { fmt } from './stats.js'
 import { parseSize } from './generate.js'
 import { clusterSection } from './cluster.js'
+import { ensureRealistic, missingRealisticTools, realisticRecipe, DEFAULT_PAIRS } from './realistic.js'
+import { issueRows, issueTable } from './issue.js'
+import { profileOps, profileTable } from './profile.js'
+import { deflateLevels, levelsTable } from './deflate-levels.js'
 
 const USAGE = `usage: npm run bench -- [options]
-  --only a,b      sections to run: peers, inflate-only, micro, memory, threads, chunk-size, cluster
-                  (default: peers, inflate-only, micro)
+  --only a,b      sections to run: issue, profile, peers, inflate-only, micro, memory, threads,
+                  chunk-size, deflate-levels, cluster (default: issue, profile, peers, inflate-only, micro)
+  --inputs LIST   inputs of the issue and profile sections: realistic, synthetic (default both;
+                  realistic needs dwgsim, minimap2 and samtools: apt-get install dwgsim minimap2 samtools)
+  --pairs N       read pairs of the realistic input (default ${DEFAULT_PAIRS})
   --all           every section (memory needs ~6 GB in bench/data)
   --rounds N      whole-process rounds per contender; medians are reported (default 5)
   --threads N     threads for bamstream and its peers (default: all cores)
@@ -52,11 +62,11 @@ const USAGE = `usage: npm run bench -- [options]
   --out FILE      report path (default bench/results/report.md)
 `
 
-const SECTIONS = ['peers', 'inflate-only', 'micro', 'memory', 'threads', 'chunk-size', 'cluster'] as const
-const DEFAULT_SECTIONS = ['peers', 'inflate-only', 'micro']
+const SECTIONS = ['issue', 'profile', 'peers', 'inflate-only', 'micro', 'memory', 'threads', 'chunk-size', 'deflate-levels', 'cluster'] as const
+const DEFAULT_SECTIONS = ['issue', 'profile', 'peers', 'inflate-only', 'micro']
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url))
 
-interface Args { sections: string[]; rounds: number; threads: number; data: string; input?: string; sizes: string[]; out: string }
+interface Args { sections: string[]; rounds: number; threads: number; data: string; input?: string; sizes: string[]; out: string; inputs: string[]; pairs: number }
 
 function parse(argv: string[]): Args {
   const { values: v } = parseArgs({
@@ -64,6 +74,7 @@ function parse(argv: string[]): Args {
     options: {
       only: { type: 'string' }, all: { type: 'boolean' }, rounds: { type: 'string' }, threads: { type: 'string' },
       data: { type: 'string' }, input: { type: 'string' }, sizes: { type: 'string' }, out: { type: 'string' },
+      inputs: { type: 'string' }, pairs: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -76,6 +87,7 @@ function parse(argv: string[]): Args {
   return {
     sections, rounds: Number(v.rounds ?? 5), threads: Number(v.threads ?? os.availableParallelism()),
     data: v.data ?? DATA_DIR, input: v.input, sizes: (v.sizes ?? '200M,1G,4G').split(','), out: v.out ?? path.join(RESULTS, 'report.md'),
+    inputs: (v.inputs ?? 'realistic,synthetic').split(','), pairs: Number(v.pairs ?? DEFAULT_PAIRS),
   }
 }
 
@@ -149,11 +161,53 @@ async function sectionMemory(a: Args, base: BenchInput): Promise<string> {
     '\nChart: bench/results/memory.svg\n'
 }
 
+/** The inputs of the issue and profile sections: the realistic one (when its tools are installed) and the synthetic one. */
+function issueInputs(a: Args, base: BenchInput): { name: string, input: BenchInput, about: string }[] {
+  const out: { name: string, input: BenchInput, about: string }[] = []
+  if (a.input) return [{ name: 'given', input: base, about: `Input: ${a.input}.` }]
+  if (a.inputs.includes('realistic')) {
+    const r = ensureRealistic({ pairs: a.pairs, dir: a.data })
+    if (r) {
+      out.push({
+        name: 'realistic', input: r,
+        about: `Input: aligner-made ${path.basename(r.path)}, ${fmt(r.bytes / 1e6, 0)} MB: ${a.pairs} simulated 2×150 bp read pairs aligned with minimap2 and sorted by samtools (bench/realistic.ts). Recipe:\n\n\`\`\`sh\n${realisticRecipe(a.pairs, 2)}\n\`\`\`\n`,
+      })
+    }
+  }
+  if (a.inputs.includes('synthetic')) out.push({ name: 'synthetic', input: base, about: `Input: synthetic ${path.basename(base.path)}, ${fmt(base.bytes / 1e6, 0)} MB (bench/generate.ts).` })
+  return out
+}
+
+async function sectionIssue(a: Args, base: BenchInput): Promise<string> {
+  let text = ''
+  const missing = missingRealisticTools()
+  if (missing.length > 0 && !a.input) text += `Realistic input not made here: ${missing.join(', ')} not installed (apt-get install dwgsim minimap2 samtools); synthetic input only.\n\n`
+  for (const { name, input, about } of issueInputs(a, base)) {
+    const rows = await issueRows(input, a.threads, Math.max(3, Math.min(a.rounds, 5)), a.data)
+    text += `## Issue 11 table, ${name} input (${a.threads} threads, one sitting, medians of interleaved rounds; peak RSS)\n\n${about}\n\n${issueTable(rows, a.threads)}\n`
+  }
+  return text
+}
+
+async function sectionProfile(a: Args, base: BenchInput): Promise<string> {
+  let text = '## Where the CPU goes (node --cpu-prof, every thread; share of each thread kind\'s busy time)\n\n'
+  for (const { name, input } of issueInputs(a, base)) {
+    text += `${name} input (${path.basename(input.path)}), -@${a.threads}:\n\n${profileTable(profileOps(input.path, a.threads))}\n`
+  }
+  return text
+}
+
 async function main(): Promise<void> {
   const a = parse(process.argv.slice(2))
   const base: BenchInput = a.input ? { label: 'input', path: a.input, bytes: fs.statSync(a.input).size } : ensureBase(a.data)
   let report = `# bamstream benchmarks\n\n${machine()}\n`
   const sections: Record<string, () => Promise<string>> = {
+    issue: () => sectionIssue(a, base),
+    profile: () => sectionProfile(a, base),
+    'deflate-levels': async () => {
+      const input = issueInputs(a, base)[0]?.input ?? base
+      return `## BAM output level (one thread, first 32 MB of ${path.basename(input.path)}'s records)\n\n${levelsTable(await deflateLevels(input.path))}`
+    },
     peers: () => sectionPeers(a, base),
     'inflate-only': () => sectionInflateOnly(a, base),
     micro: () => sectionMicro(base),
