@@ -5,9 +5,13 @@
  * `inflate-select.ts` picks one. (The WebAssembly and pako candidates the
  * benchmarks compare live in bench/inflaters/.)
  */
-import zlib from 'node:zlib'
+import { createRequire } from 'node:module'
 import { BamError } from '../errors.js'
 import { EXTRA_OFFSET, MAX_BLOCK_ISIZE, TRAILER_BYTES, XLEN_OFFSET } from './block.js'
+
+/** node:zlib, loaded on first use: with the native inflater built it is never needed, and loading it costs start-up time. */
+let zlibModule: typeof import('node:zlib') | undefined
+const zlib = (): typeof import('node:zlib') => (zlibModule ??= createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib'))
 
 /** A decompressor for runs of whole BGZF blocks. */
 export interface Inflater {
@@ -45,7 +49,7 @@ export const zlibInflater: Inflater = {
     }
     let out: Uint8Array
     try {
-      out = zlib.gunzipSync(compressed, { chunkSize: Math.max(isize + 64, 1024), maxOutputLength: isize + 1 })
+      out = zlib().gunzipSync(compressed, { chunkSize: Math.max(isize + 64, 1024), maxOutputLength: isize + 1 })
     } catch {
       return inflateBlocks(compressed, blockSizes, isize, coffset) // throws the precise error
     }
@@ -88,14 +92,14 @@ export function inflateBlock(block: Uint8Array, out: Uint8Array, at: number, cof
   const isize = view.getUint32(trailer + 4, true)
   let data: Uint8Array
   try {
-    data = zlib.inflateRawSync(block.subarray(EXTRA_OFFSET + xlen, trailer))
+    data = zlib().inflateRawSync(block.subarray(EXTRA_OFFSET + xlen, trailer))
   } catch (e) {
     throw new BamError('ERR_BGZF_INFLATE', `corrupt deflate data in BGZF block: ${(e as Error).message}`, coffset)
   }
   if (data.length !== isize) {
     throw new BamError('ERR_BGZF_ISIZE', `BGZF block inflated to ${data.length} bytes, but its ISIZE says ${isize}`, coffset)
   }
-  const actual = zlib.crc32(data) >>> 0
+  const actual = zlib().crc32(data) >>> 0
   if (actual !== crc) {
     throw new BamError('ERR_BGZF_CRC', `CRC32 mismatch in BGZF block: stored ${hex(crc)}, computed ${hex(actual)}`, coffset)
   }
@@ -126,12 +130,12 @@ export function inflateBlockIgnoringIsize(block: Uint8Array, coffset: number): U
   const trailer = block.length - TRAILER_BYTES
   let data: Uint8Array
   try {
-    data = zlib.inflateRawSync(block.subarray(EXTRA_OFFSET + xlen, trailer), { maxOutputLength: MAX_BLOCK_ISIZE })
+    data = zlib().inflateRawSync(block.subarray(EXTRA_OFFSET + xlen, trailer), { maxOutputLength: MAX_BLOCK_ISIZE })
   } catch (e) {
     throw new BamError('ERR_BGZF_INFLATE', `corrupt deflate data in BGZF block: ${(e as Error).message}`, coffset)
   }
   const crc = view.getUint32(trailer, true)
-  const actual = zlib.crc32(data) >>> 0
+  const actual = zlib().crc32(data) >>> 0
   if (actual !== crc) throw new BamError('ERR_BGZF_CRC', `CRC32 mismatch in BGZF block: stored ${hex(crc)}, computed ${hex(actual)}`, coffset)
   return data
 }

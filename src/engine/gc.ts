@@ -6,19 +6,22 @@
  * Collecting every few hundred chunks (a few ms each) keeps it flat. The CLI
  * turns this on; library users opt in with {@link enablePeriodicGc}.
  */
-import v8 from 'node:v8'
-import vm from 'node:vm'
+import { createRequire } from 'node:module'
 
 /** Chunks between collections: about 512 MiB of uncompressed data at the default chunk size. */
 export const GC_EVERY_CHUNKS = 256
 
-let collect: (() => void) | null = null
+/** `gc`, once made; null when it could not be; undefined before the first collection. */
+let collect: (() => void) | null | undefined
+let enabled = false
 
 /**
  * Turns the periodic collections on for this process. The `bamstream` command
  * does so at start-up; a library user's process is left alone (it changes a
  * process-wide V8 flag: `gc` is taken from a fresh context after enabling
- * `--expose-gc`).
+ * `--expose-gc`). That is done at the first collection, not here: node:v8,
+ * node:vm and a new context cost tens of milliseconds, which a short run
+ * (most of them) never needs to spend.
  *
  * @example
  * ```ts
@@ -26,12 +29,16 @@ let collect: (() => void) | null = null
  * ```
  */
 export function enablePeriodicGc(): void {
-  if (collect) return
+  enabled = true
+}
+
+function makeGc(): (() => void) | null {
   try {
-    v8.setFlagsFromString('--expose-gc')
-    collect = vm.runInNewContext('gc') as () => void
+    const require = createRequire(import.meta.url)
+    ;(require('node:v8') as typeof import('node:v8')).setFlagsFromString('--expose-gc')
+    return (require('node:vm') as typeof import('node:vm')).runInNewContext('gc') as () => void
   } catch {
-    collect = null
+    return null
   }
 }
 
@@ -40,5 +47,7 @@ export function enablePeriodicGc(): void {
  * chunks when {@link enablePeriodicGc} was called, else nothing.
  */
 export function afterChunk(chunks: number): void {
-  if (collect && chunks % GC_EVERY_CHUNKS === 0) collect()
+  if (!enabled || chunks % GC_EVERY_CHUNKS !== 0) return
+  if (collect === undefined) collect = makeGc()
+  collect?.()
 }

@@ -7,6 +7,8 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import type { Piscina } from 'piscina'
 import { BamError } from '../errors.js'
+import type { Source } from './source.js'
+import type { ChunkTask } from './task.js'
 
 /**
  * The worker entry piscina loads: `workers/entry.cjs` at the package root, a
@@ -52,4 +54,54 @@ export function createPool(threads = defaultThreads()): Piscina {
     idleTimeout: 60_000,
     concurrentTasksPerWorker: 1,
   })
+}
+
+/** What a run needs of a pool: piscina's, or the in-process {@link inlinePool}. */
+export type ChunkPool = Pick<Piscina, 'run' | 'destroy'> & { readonly options: { readonly maxThreads?: number } }
+
+/**
+ * Inputs up to this many compressed bytes run on the main thread, with no
+ * worker pool: booting workers (tens of ms each, and the modules they load)
+ * costs more than the few chunks take to process. Measured in README
+ * "Start-up".
+ */
+export const SMALL_INPUT_BYTES = 4 << 20
+
+/**
+ * A "pool" that runs each chunk on the calling thread, one at a time, for
+ * small inputs: the same chunk job as a worker runs, with no threads to boot.
+ *
+ * @example
+ * ```ts
+ * const pool = size <= SMALL_INPUT_BYTES ? inlinePool() : createPool(threads)
+ * ```
+ */
+export function inlinePool(): ChunkPool {
+  return {
+    options: { maxThreads: 1 },
+    async run(task: ChunkTask, opts?: { signal?: AbortSignal | null }) {
+      opts?.signal?.throwIfAborted()
+      const { runChunkTask } = await import('./chunk-job.js')
+      return runChunkTask(task)
+    },
+    destroy: async () => {},
+  }
+}
+
+/**
+ * True when `source` is a local file of at most {@link SMALL_INPUT_BYTES}
+ * (not stdin, not a URL, not a stream: their size is not known up front).
+ *
+ * @example
+ * ```ts
+ * isSmallFile('test/fixtures/htslib/htslib_test_ce_1000.bam') // true
+ * ```
+ */
+export function isSmallFile(source: Source): boolean {
+  if (typeof source !== 'string' || source === '-' || /^https?:\/\//i.test(source)) return false
+  try {
+    return fs.statSync(source).size <= SMALL_INPUT_BYTES
+  } catch {
+    return false // openBam reports it
+  }
 }

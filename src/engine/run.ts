@@ -3,8 +3,6 @@
  * chunks, run them on the pool with at most `maxInFlight` in flight, stitch in
  * order.
  */
-import { randomUUID } from 'node:crypto'
-import type { Piscina } from 'piscina'
 import { checkInteger } from './check.js'
 import { checkSource } from './source.js'
 import type { HttpOptions } from './http.js'
@@ -17,7 +15,7 @@ import { loadOp, opReference } from '../ops/registry.js'
 import { encodeContext } from './context.js'
 import { afterChunk } from './gc.js'
 import { planChunks, type BufferRecycler, type ChunkDescriptor } from './planner.js'
-import { createPool, defaultThreads } from './pool.js'
+import { createPool, defaultThreads, inlinePool, isSmallFile, type ChunkPool } from './pool.js'
 import { openBam, type OpenBam } from './reader.js'
 import type { Source } from './source.js'
 import { Stitcher, type StitchStats } from './stitcher.js'
@@ -46,7 +44,7 @@ export interface RunOptions {
   /** Most chunks between scanner and stitcher. Default 2 × threads + 2. */
   maxInFlight?: number
   /** A pool to share among runs (see `createPool`); not destroyed by the run. */
-  pool?: Piscina
+  pool?: ChunkPool
   /** Called after each chunk is stitched. */
   onProgress?: (p: Progress) => void
   /** Called once the header is read. */
@@ -134,7 +132,8 @@ export async function run<R = unknown>(source: Source, op: string, opOptions: ob
   const chunkBytes = checkChunkBytes(options.chunkBytes ?? DEFAULT_CHUNK_BYTES)
   const ref = opReference(op)
   // Workers take ~80 ms to boot: start them first, so that they boot while the op loads and the header is read.
-  const pool = options.pool ?? createPool(options.threads ?? defaultThreads())
+  // A small local file runs on this thread instead: booting workers would take longer than its chunks.
+  const pool: ChunkPool = options.pool ?? (isSmallFile(source) ? inlinePool() : createPool(options.threads ?? defaultThreads()))
   let bam: OpenBam
   let theOp: AnyOp
   try {
@@ -148,7 +147,7 @@ export async function run<R = unknown>(source: Source, op: string, opOptions: ob
     options.onHeader?.(bam)
     const resolved = typeof opOptions === 'function' ? opOptions(bam.header) : opOptions
     const ctx: OpContext = { references: bam.header.references, headerText: bam.header.text, options: resolved as Record<string, unknown> }
-    const info: RunInfo = { runId: randomUUID(), op: ref, context: encodeContext(bam.header.references, resolved) }
+    const info: RunInfo = { runId: newRunId(), op: ref, context: encodeContext(bam.header.references, resolved) }
     const drive = opDriver<unknown, R>(theOp, ctx)
     const { partial } = await pump(bam, drive, info, pool, chunkBytes, options, false)
     return drive.finish(partial)
@@ -178,9 +177,16 @@ export interface BlocksOutcome {
  * const { partial, tail } = await runBlocks(bam, opDriver(op, ctx), 'count', pool, { chunkBytes: 2 << 20 })
  * ```
  */
-export async function runBlocks(bam: OpenBam, drive: OpDriver, ref: string, pool: Piscina, options: InternalRunOptions = {}): Promise<BlocksOutcome> {
-  const info: RunInfo = { runId: randomUUID(), op: ref, context: encodeContext(drive.ctx.references, drive.ctx.options) }
+export async function runBlocks(bam: OpenBam, drive: OpDriver, ref: string, pool: ChunkPool, options: InternalRunOptions = {}): Promise<BlocksOutcome> {
+  const info: RunInfo = { runId: newRunId(), op: ref, context: encodeContext(drive.ctx.references, drive.ctx.options) }
   return pump(bam, drive, info, pool, checkChunkBytes(options.chunkBytes ?? DEFAULT_CHUNK_BYTES), options, true)
+}
+
+let runs = 0
+
+/** An id unique within this process, which is all the workers' context cache needs (node:crypto's randomUUID costs a module load). */
+function newRunId(): string {
+  return `${process.pid}-${++runs}-${Math.random().toString(36).slice(2)}`
 }
 
 /**
@@ -220,7 +226,7 @@ interface InFlight {
   result: Promise<ChunkResult>
 }
 
-async function pump(bam: OpenBam, drive: OpDriver, info: RunInfo, pool: Piscina, chunkBytes: number, options: InternalRunOptions, keepTail: boolean): Promise<BlocksOutcome> {
+async function pump(bam: OpenBam, drive: OpDriver, info: RunInfo, pool: ChunkPool, chunkBytes: number, options: InternalRunOptions, keepTail: boolean): Promise<BlocksOutcome> {
   const started = Date.now()
   const maxInFlight = options.maxInFlight ?? 2 * (pool.options.maxThreads ?? defaultThreads()) + 2
   if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new BamError('ERR_OPTION', `maxInFlight must be an integer ≥ 1, got ${maxInFlight}`)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createPool } from '../../src/engine/pool.js'
+import { SMALL_INPUT_BYTES, createPool, inlinePool, isSmallFile } from '../../src/engine/pool.js'
 import { openBam } from '../../src/engine/reader.js'
 import { planChunks } from '../../src/engine/planner.js'
 import { encodeContext } from '../../src/engine/context.js'
@@ -46,6 +46,30 @@ describe('backpressure', () => {
       }
     } finally {
       await destroy()
+    }
+  })
+})
+
+describe('small local files run on the calling thread', () => {
+  it('isSmallFile: local files up to SMALL_INPUT_BYTES only, never stdin or URLs', () => {
+    expect(isSmallFile(corpusBam('htslib_test_ce_1000'))).toBe(true)
+    expect(isSmallFile('-')).toBe(false)
+    expect(isSmallFile('http://localhost/x.bam')).toBe(false)
+    expect(isSmallFile('/no/such/file.bam')).toBe(false)
+    expect(SMALL_INPUT_BYTES).toBeGreaterThanOrEqual(1 << 20)
+  })
+
+  it('the in-process pool gives the same results as workers, guessed chunk starts and straddling records included', async () => {
+    const file = corpusBam('htslib_test_ce_large_seq')
+    const pool = createPool(2)
+    try {
+      for (const op of ['flagstat', 'count', 'idxstats']) {
+        const inline = await run(file, op, {}, { chunkBytes: 1, pool: inlinePool() })
+        const workers = await run(file, op, {}, { chunkBytes: 1, pool })
+        expect(inline).toEqual(workers)
+      }
+    } finally {
+      await pool.destroy()
     }
   })
 })
