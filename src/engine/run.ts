@@ -37,7 +37,10 @@ export interface Progress {
 
 /** Options common to every run. */
 export interface RunOptions {
-  /** Worker threads (`-@`). Default: the machine's cores. Ignored when `pool` is given. */
+  /**
+   * Worker threads (`-@`). Default: the machine's cores. Ignored when `pool` is given, and for a local
+   * file of at most `SMALL_INPUT_BYTES` (pool.ts), which runs on the calling thread with no workers.
+   */
   threads?: number
   /** Uncompressed bytes per chunk (`--chunk-size`). Default 2 MiB (chosen by `bench/chunk-size`). */
   chunkBytes?: number
