@@ -36,8 +36,11 @@ export interface IssueRow {
   input: string
   bamstreamS: number
   bamstreamMB: number | null
+  /** CPU seconds (user + system, all threads): less sensitive than wall time to a loaded machine. */
+  bamstreamCpuS: number | null
   samtoolsS: number | null
   samtoolsMB: number | null
+  samtoolsCpuS: number | null
   note: string
 }
 
@@ -110,22 +113,25 @@ export async function issueRows(input: BenchInput, threads: number, rounds: numb
     if (row.input === tiny) notes.push(`\`node -e 0\` alone: ${fmt(median(nodeBare.map((s) => s.wallS)), 3)} s`)
     return {
       label: row.label, input: row.input.path,
-      bamstreamS: median(bs.map((s) => s.wallS)), bamstreamMB: medianOrNull(bs.map((s) => s.rssMB)),
+      bamstreamS: median(bs.map((s) => s.wallS)), bamstreamMB: medianOrNull(bs.map((s) => s.rssMB)), bamstreamCpuS: medianOrNull(bs.map((s) => s.cpuS)),
       samtoolsS: ss ? median(ss.map((s) => s.wallS)) : null, samtoolsMB: ss ? medianOrNull(ss.map((s) => s.rssMB)) : null,
+      samtoolsCpuS: ss ? medianOrNull(ss.map((s) => s.cpuS)) : null,
       note: notes.join('; '),
     }
   })
 }
 
-/** The table, as in the issue. */
+/** The table, as in the issue (wall s, peak RSS), plus CPU seconds and their ratio. */
 export function issueTable(rows: IssueRow[], threads: number): string {
+  const cpu = (x: number | null): string => (x === null ? 'n/a' : `${fmt(x, 2)} s CPU`)
   return markdownTable(
-    ['op', `bamstream -@${threads}`, `samtools -@${threads}`, 'ratio (wall)', 'notes'],
+    ['op', `bamstream -@${threads}`, `samtools -@${threads}`, 'ratio (wall)', 'ratio (CPU)', 'notes'],
     rows.map((r) => [
       r.label,
-      `${fmt(r.bamstreamS, r.bamstreamS < 0.5 ? 3 : 2)} s, ${fmt(r.bamstreamMB, 0)} MB`,
-      r.samtoolsS === null ? 'not installed' : `${fmt(r.samtoolsS, r.samtoolsS < 0.5 ? 3 : 2)} s, ${fmt(r.samtoolsMB, 0)} MB`,
+      `${fmt(r.bamstreamS, r.bamstreamS < 0.5 ? 3 : 2)} s, ${fmt(r.bamstreamMB, 0)} MB, ${cpu(r.bamstreamCpuS)}`,
+      r.samtoolsS === null ? 'not installed' : `${fmt(r.samtoolsS, r.samtoolsS < 0.5 ? 3 : 2)} s, ${fmt(r.samtoolsMB, 0)} MB, ${cpu(r.samtoolsCpuS)}`,
       r.samtoolsS === null ? '' : `${fmt(r.bamstreamS / r.samtoolsS, 2)}×`,
+      r.samtoolsCpuS && r.bamstreamCpuS ? `${fmt(r.bamstreamCpuS / r.samtoolsCpuS, 2)}×` : '',
       r.note,
     ]),
   )
