@@ -60,8 +60,11 @@ export async function measure(argv: string[], env: NodeJS.ProcessEnv = process.e
   const out = path.join(os.tmpdir(), `bamstream-rusage-${process.pid}-${Math.random().toString(36).slice(2)}.txt`)
   const [cmd, ...args] = wrap(argv, out)
   const started = performance.now()
-  // discardStdout: standard output goes to /dev/null (as `> /dev/null`), for commands that print gigabytes
-  const child = spawn(cmd!, args, { env, stdio: ['ignore', opts.discardStdout ? 'ignore' : 'pipe', 'pipe'] })
+  // discardStdout: standard output goes to /dev/null opened write-only, as a shell's `> /dev/null` does
+  // (stdio 'ignore' opens it read-write, which bamstream takes for a closed stdout: see cli/output.ts)
+  const devNull = opts.discardStdout ? fs.openSync('/dev/null', 'w') : undefined
+  const child = spawn(cmd!, args, { env, stdio: ['ignore', devNull ?? 'pipe', 'pipe'] })
+  if (devNull !== undefined) fs.closeSync(devNull)
   const chunks: Buffer[] = []
   const errs: Buffer[] = []
   child.stdout?.on('data', (b: Buffer) => chunks.push(b))
