@@ -24,3 +24,40 @@ export const FQCFAIL = 0x200
 export const FDUP = 0x400
 /** 0x800: supplementary alignment */
 export const FSUPPLEMENTARY = 0x800
+
+/** Flag names as `samtools flags` and htslib's `bam_str2flag` know them, by bit. */
+export const FLAG_NAMES: readonly (readonly [string, number])[] = [
+  ['PAIRED', FPAIRED], ['PROPER_PAIR', FPROPER_PAIR], ['UNMAP', FUNMAP], ['MUNMAP', FMUNMAP],
+  ['REVERSE', FREVERSE], ['MREVERSE', FMREVERSE], ['READ1', FREAD1], ['READ2', FREAD2],
+  ['SECONDARY', FSECONDARY], ['QCFAIL', FQCFAIL], ['DUP', FDUP], ['SUPPLEMENTARY', FSUPPLEMENTARY],
+]
+
+/**
+ * Parses a FLAG option as samtools' `-f/-F/-G/--rf` do (htslib `bam_str2flag`):
+ * a number (decimal, `0x` hex or `0` octal, as C's `strtol(s, &end, 0)`), or
+ * a comma-separated list of names (`UNMAP,SECONDARY`, case-insensitive).
+ * Returns undefined for text that is neither (samtools would take such text
+ * as -1, i.e. every bit: callers refuse it instead).
+ *
+ * @example
+ * ```ts
+ * parseFlags('0x904')           // 2308
+ * parseFlags('unmap,SECONDARY') // 260
+ * parseFlags('UNMAPPED')        // undefined
+ * ```
+ */
+export function parseFlags(text: string): number | undefined {
+  const number = /^\s*([+-]?)(0x[0-9a-f]+|0[0-7]*|[1-9]\d*)/i.exec(text)
+  if (number) {
+    const digits = number[2]!
+    const n = /^0x/i.test(digits) ? parseInt(digits.slice(2), 16) : digits.length > 1 && digits.startsWith('0') ? parseInt(digits, 8) : Number(digits)
+    return number[1] === '-' ? -n : n
+  }
+  let flag = 0
+  for (const name of text.split(',')) {
+    const bit = FLAG_NAMES.find(([n]) => n === name.toUpperCase())
+    if (!bit) return undefined
+    flag |= bit[1]
+  }
+  return flag
+}

@@ -6,6 +6,8 @@
  * an object per record.
  */
 
+import { cigarLocation, readTag, readTags, type Tag, type TagValue } from './tags.js'
+
 /** block_size: int32, length of the rest of the record, §4.2 */
 export const BLOCK_SIZE_OFFSET = 0
 /** refID: int32, -1 when unmapped, §4.2 */
@@ -36,6 +38,9 @@ export const READ_NAME_OFFSET = 36
 export const BLOCK_SIZE_BYTES = 4
 /** Fixed-length part after block_size: refID … tlen, §4.2 */
 export const FIXED_BYTES = READ_NAME_OFFSET - BLOCK_SIZE_BYTES
+
+/** qual[0] = 0xFF: the qualities are absent (SAM `*`), §4.2. */
+const QUAL_ABSENT = 0xff
 
 /** CIGAR operation characters by op code, §4.2 ("op_len<<4|op", op in "MIDNSHP=X"). */
 export const CIGAR_OPS = 'MIDNSHP=X'
@@ -77,7 +82,7 @@ export class RecordView {
   get byteLength(): number { return this.blockSize + BLOCK_SIZE_BYTES }
   /** Reference index, -1 for none. */
   get refID(): number { return this.view.getInt32(this.offset + REF_ID_OFFSET, true) }
-  /** Leftmost position, 0-based; -1 for none. */
+  /** Leftmost position, 0-based (SAM POS is this + 1); -1 for none. */
   get pos(): number { return this.view.getInt32(this.offset + POS_OFFSET, true) }
   /** Length of the read name including its NUL. */
   get lReadName(): number { return this.view.getUint8(this.offset + L_READ_NAME_OFFSET) }
@@ -93,7 +98,7 @@ export class RecordView {
   get lSeq(): number { return this.view.getInt32(this.offset + L_SEQ_OFFSET, true) }
   /** Mate's reference index, -1 for none. */
   get nextRefID(): number { return this.view.getInt32(this.offset + NEXT_REF_ID_OFFSET, true) }
-  /** Mate's position, 0-based; -1 for none. */
+  /** Mate's position, 0-based (SAM PNEXT is this + 1); -1 for none. */
   get nextPos(): number { return this.view.getInt32(this.offset + NEXT_POS_OFFSET, true) }
   /** Template length. */
   get tlen(): number { return this.view.getInt32(this.offset + TLEN_OFFSET, true) }
@@ -115,21 +120,55 @@ export class RecordView {
     return latin1(this.bytes, start, start + Math.max(0, this.lReadName - 1))
   }
 
-  /** The i-th CIGAR op as `op_len << 4 | op`. */
+  /** The i-th op of the record's own CIGAR field as `op_len << 4 | op` (see {@link RecordView.cigarOps} for the real one). */
   cigarOp(i: number): number {
     return this.view.getUint32(this.cigarOffset + 4 * i, true)
   }
 
-  /** CIGAR string, `*` when there are no operations. */
+  /**
+   * The real CIGAR as `op_len << 4 | op` values (a copy). For a read with more
+   * than 65,535 ops, whose CIGAR field holds the placeholder `<l_seq>S<ref_len>N`,
+   * these are the ops of its `CG` tag, as htslib's `bam_tag2cigar` reads them.
+   */
+  cigarOps(): Uint32Array {
+    const { at, n } = cigarLocation(this)
+    const ops = new Uint32Array(n)
+    for (let i = 0; i < n; i++) ops[i] = this.view.getUint32(at + 4 * i, true)
+    return ops
+  }
+
+  /** The real CIGAR string (a `CG` tag's CIGAR for long reads, as samtools prints it), `*` when there are no operations. */
   get cigar(): string {
-    const n = this.nCigarOp
+    const { at, n } = cigarLocation(this)
     if (n === 0) return '*'
     let s = ''
     for (let i = 0; i < n; i++) {
-      const op = this.cigarOp(i)
+      const op = this.view.getUint32(at + 4 * i, true)
       s += `${op >>> 4}${CIGAR_OPS[op & 0xf] ?? '?'}`
     }
     return s
+  }
+
+  /**
+   * Base qualities, Phred scale (not +33), one per base, as a copy; null when
+   * the record has none (no sequence, or qual[0] = 0xFF, SAM `*`), as pysam's
+   * `query_qualities` is None.
+   */
+  get qualities(): Uint8Array | null {
+    const n = this.lSeq
+    const at = this.qualOffset
+    if (n <= 0 || this.bytes[at] === QUAL_ABSENT) return null
+    return this.bytes.slice(at, at + n)
+  }
+
+  /** The value of aux tag `key` (e.g. `'NM'`), typed (see {@link TagValue}), or undefined when absent. */
+  tag(key: string): TagValue | undefined {
+    return readTag(this, key)
+  }
+
+  /** Every aux field in record order, with its BAM type character and typed value. */
+  tags(): Tag[] {
+    return readTags(this)
   }
 
   /** Sequence as letters, `*` when absent. */
@@ -147,7 +186,9 @@ export class RecordView {
 
   /**
    * Reference bases covered by the alignment: the sum of M, D, N, = and X
-   * lengths (SAMv1 §1.4.6). 0 when there is no CIGAR.
+   * lengths (SAMv1 §1.4.6) of the CIGAR field. 0 when there is no CIGAR. The
+   * `<l_seq>S<ref_len>N` placeholder of a long read has its real CIGAR's
+   * reference length, so this equals the real one whenever htslib uses it.
    */
   get referenceLength(): number {
     let len = 0
@@ -160,11 +201,15 @@ export class RecordView {
     return len
   }
 
-  /** A plain object with the decoded fixed fields, for tests and debugging (not for hot loops). */
+  /**
+   * A plain object with every decoded field, for tests and debugging (not for
+   * hot loops). `pos` and `nextPos` are 0-based, as in BAM.
+   */
   toJSON(): Record<string, unknown> {
     return {
       name: this.name, flag: this.flag, refID: this.refID, pos: this.pos, mapq: this.mapq,
       cigar: this.cigar, nextRefID: this.nextRefID, nextPos: this.nextPos, tlen: this.tlen, seq: this.seq,
+      qualities: this.qualities, tags: this.tags(),
     }
   }
 }
