@@ -12,7 +12,7 @@ import { BamError } from '../errors.js'
 const HASH_MASK = 0xffffff
 const HASH_SPAN = 0x1000000
 
-/** A subsampling setting: the fraction in [0, 1] and the seed as samtools uses it (after `srand`/`rand`). */
+/** A subsampling setting: the fraction in [0, 1] and the seed as samtools hashes with it (after `srand`/`rand`). */
 export interface Subsample {
   fraction: number
   seed: number
@@ -20,31 +20,34 @@ export interface Subsample {
 
 /**
  * Parses samtools' `-s SEED.FRACTION` (`-s 42.1`: seed 42, fraction 0.1;
- * `-s 0.25`: seed 0), or a fraction with a separate seed
- * (`--subsample 0.25 --subsample-seed 42`), into the seed samtools hashes with.
+ * `-s 0.25`: seed 0) into the user's seed and the fraction.
  *
  * @example
  * ```ts
- * parseSubsample('42.1') // { fraction: 0.1, seed: glibcRand(42) }
- * parseSubsample(undefined, '0.25', '42') // the same seed, fraction 0.25
+ * parseSampleArgument('42.1') // { fraction: 0.1, seed: 42 }
  * ```
  */
-export function parseSubsample(seedDotFraction?: string, fraction?: string, seed?: string): Subsample {
-  if (seedDotFraction !== undefined) {
-    const m = /^\s*([+-]?\d*)(\.\d+(?:e[+-]?\d+)?)$/i.exec(seedDotFraction)
-    if (!m || m[1] === '+' || m[1] === '-') throw new BamError('ERR_OPTION', `incorrect sampling argument "${seedDotFraction}" (expected SEED.FRACTION, e.g. 42.1)`)
-    return { fraction: Number(`0${m[2]}`), seed: sampleSeed(Number(m[1] || 0)) }
-  }
-  const f = Number(fraction)
-  if (fraction === undefined || fraction.trim() === '' || !(f >= 0 && f <= 1)) throw new BamError('ERR_OPTION', `incorrect sampling argument "${fraction}" (expected a fraction in [0, 1])`)
-  const s = seed === undefined ? 0 : Number.parseInt(seed, 10) || 0 // atoi
-  return { fraction: f, seed: sampleSeed(s) }
+export function parseSampleArgument(text: string): { fraction: number; seed: number } {
+  const m = /^\s*([+-]?\d*)(\.\d+(?:e[+-]?\d+)?)$/i.exec(text)
+  if (!m || m[1] === '+' || m[1] === '-') throw new BamError('ERR_OPTION', `incorrect sampling argument "${text}" (expected SEED.FRACTION, e.g. 42.1)`)
+  return { fraction: Number(`0${m[2]}`), seed: Number(m[1] || 0) }
 }
 
-/** samtools: `if (seed != 0) { srand(seed); seed = rand(); }`, as a uint32. */
-function sampleSeed(seed: number): number {
-  const s = seed >>> 0
-  return s === 0 ? 0 : glibcRand(s)
+/**
+ * The setting samtools uses for `--subsample FRACTION --subsample-seed SEED`
+ * (or `-s SEED.FRACTION`): the seed is replaced by glibc's `srand(seed); rand()`
+ * when it is not 0, as sam_view.c does.
+ *
+ * @example
+ * ```ts
+ * subsample(0.1, 42) // { fraction: 0.1, seed: 71876166 }
+ * ```
+ */
+export function subsample(fraction: number, seed = 0): Subsample {
+  if (!(fraction >= 0 && fraction <= 1)) throw new BamError('ERR_OPTION', `incorrect sampling fraction ${fraction} (expected a number in [0, 1])`)
+  if (!Number.isInteger(seed)) throw new BamError('ERR_OPTION', `incorrect sampling seed ${seed} (expected an integer)`)
+  const s = seed >>> 0 // srand takes an unsigned int
+  return { fraction, seed: s === 0 ? 0 : glibcRand(s) }
 }
 
 /**
@@ -77,7 +80,7 @@ export function glibcRand(seed: number): number {
  *
  * @example
  * ```ts
- * const s = parseSubsample('7.5')
+ * const s = subsample(0.5, 7)
  * if (keepsSample(rec, s)) count++
  * ```
  */

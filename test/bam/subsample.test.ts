@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { glibcRand, keepsSample, parseSubsample } from '../../src/bam/subsample.js'
+import { glibcRand, keepsSample, parseSampleArgument, subsample } from '../../src/bam/subsample.js'
 import { BamError } from '../../src/errors.js'
 import { corpusBam } from '../helpers/corpus.js'
 import { readBam, records } from '../helpers/read-bam.js'
@@ -17,7 +17,8 @@ describe('subsampling keeps the records samtools keeps', () => {
   it.each(Object.keys(SAMTOOLS))('%s: -s SEED.FRACTION', (name) => {
     const bam = readBam(corpusBam(name))
     const counts = ARGS.map((arg) => {
-      const s = parseSubsample(arg)
+      const { fraction, seed } = parseSampleArgument(arg)
+      const s = subsample(fraction, seed)
       let n = 0
       for (const rec of records(bam)) if (keepsSample(rec, s)) n++
       return n
@@ -25,8 +26,10 @@ describe('subsampling keeps the records samtools keeps', () => {
     expect(counts).toEqual(SAMTOOLS[name])
   })
 
-  it('--subsample F --subsample-seed S is -s S.F', () => {
-    expect(parseSubsample(undefined, '0.1', '42')).toEqual(parseSubsample('42.1'))
+  it('-s SEED.FRACTION splits at the point', () => {
+    expect(parseSampleArgument('42.1')).toEqual({ fraction: 0.1, seed: 42 })
+    expect(parseSampleArgument('.25')).toEqual({ fraction: 0.25, seed: 0 })
+    expect(subsample(0.1, 42)).toEqual({ fraction: 0.1, seed: 71876166 })
   })
 })
 
@@ -39,9 +42,9 @@ describe('glibc rand()', () => {
 
 describe('parseSubsample refusals', () => {
   it.each(['1', 'abc', '', '.', 'x.5'])('-s %s (samtools: "Incorrect sampling argument")', (arg) => {
-    expect(() => parseSubsample(arg)).toThrow(BamError)
+    expect(() => parseSampleArgument(arg)).toThrow(BamError)
   })
-  it.each(['1.5', '-0.1', 'x'])('--subsample %s', (arg) => {
-    expect(() => parseSubsample(undefined, arg)).toThrow(BamError)
+  it.each([1.5, -0.1, NaN])('--subsample %s', (fraction) => {
+    expect(() => subsample(fraction)).toThrow(BamError)
   })
 })
