@@ -27,7 +27,8 @@ export interface OpenedSource {
 const READ_BYTES = 1024 * 1024
 
 /**
- * Opens a source for streaming.
+ * Opens a source for streaming, from byte `start` of a file when given (the
+ * indexed-region path reads from index offsets).
  *
  * @example
  * ```ts
@@ -35,16 +36,23 @@ const READ_BYTES = 1024 * 1024
  * for await (const bytes of src.stream) console.log(bytes.length)
  * ```
  */
-export async function openSource(source: Source, signal?: AbortSignal, http?: HttpOptions): Promise<OpenedSource> {
+export async function openSource(source: Source, signal?: AbortSignal, http?: HttpOptions, start = 0): Promise<OpenedSource> {
   checkSource(source)
   if (typeof source !== 'string' && !(source instanceof URL)) {
+    if (start > 0) throw new BamError('ERR_SOURCE', 'cannot seek in a stream', -1, '<stream>')
     return { name: '<stream>', stream: source, close: () => closeIterable(source) }
   }
   const name = source.toString()
-  if (/^https?:\/\//i.test(name)) return openHttp(name, signal, http)
-  if (name === '-') return openStdin()
-  if (/^file:/i.test(name)) return openFile(fileURLToPath(name))
-  return openFile(name)
+  if (/^https?:\/\//i.test(name)) {
+    if (start > 0) throw new BamError('ERR_SOURCE', `cannot read from byte ${start} of a URL yet`, -1, name)
+    return openHttp(name, signal, http)
+  }
+  if (name === '-') {
+    if (start > 0) throw new BamError('ERR_SOURCE', 'cannot seek in standard input', -1, '-')
+    return openStdin()
+  }
+  if (/^file:/i.test(name)) return openFile(fileURLToPath(name), start)
+  return openFile(name, start)
 }
 
 /**
@@ -75,7 +83,7 @@ function closeIterable(source: AsyncIterable<Uint8Array>): void {
   else if (typeof s.return === 'function') Promise.resolve(s.return()).catch(() => {})
 }
 
-async function openFile(path: string): Promise<OpenedSource> {
+async function openFile(path: string, start: number): Promise<OpenedSource> {
   let size: number
   try {
     const stat = await fs.promises.stat(path)
@@ -96,8 +104,12 @@ async function openFile(path: string): Promise<OpenedSource> {
     if (!closed) handle.close().catch(() => {})
     closed = true
   }
-  const read = (buf: Uint8Array): Promise<number> => handle.read(buf, 0, buf.length, null).then((r) => r.bytesRead)
-  return { name: path, size, stream: wrapErrors(readInto(read, close), path), close }
+  let position = start
+  const read = (buf: Uint8Array): Promise<number> => handle.read(buf, 0, buf.length, position).then((r) => {
+    position += r.bytesRead
+    return r.bytesRead
+  })
+  return { name: path, size, stream: wrapErrors(readInto(read, close), path, start), close }
 }
 
 /** stdin: read from fd 0 into one reused buffer (like a file); its size is known when it is a file. */
@@ -155,8 +167,8 @@ async function openHttp(url: string, signal?: AbortSignal, options?: HttpOptions
   return { name: url, size: body.size, stream: wrapErrors(body.stream, url), close: body.close }
 }
 
-async function* wrapErrors(stream: AsyncIterable<Uint8Array>, name: string): AsyncGenerator<Uint8Array> {
-  let offset = 0
+async function* wrapErrors(stream: AsyncIterable<Uint8Array>, name: string, start = 0): AsyncGenerator<Uint8Array> {
+  let offset = start
   try {
     for await (const bytes of stream) {
       offset += bytes.length
