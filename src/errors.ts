@@ -26,6 +26,7 @@ export type BamErrorCode =
   | 'ERR_OPTION'
   | 'ERR_OP'
   | 'ERR_REDIS'
+  | 'ERR_UNSORTED'
 
 /** Base class: an error about a particular input at a particular byte offset. */
 export class BamError extends Error {

@@ -5,6 +5,7 @@
  * per its refID; records with refID -1 go to the final `*` line).
  */
 import { FUNMAP } from '../bam/flags.js'
+import { BamError } from '../errors.js'
 import type { Op } from './op.js'
 
 /** One line of idxstats. */
@@ -18,8 +19,18 @@ export interface IdxstatsLine {
 }
 
 /**
- * The idxstats op. Its partial holds `[mapped, unmapped]` per refID, then the
- * counts for refID -1.
+ * The partial: `[mapped, unmapped]` per refID then for refID -1, and the
+ * refIDs in the order their records first appear (each once while the file
+ * is grouped by reference), to refuse an unsorted file as samtools does.
+ */
+export interface IdxstatsPartial {
+  counts: Float64Array
+  order: number[]
+  unsorted: boolean
+}
+
+/**
+ * The idxstats op.
  *
  * @example
  * ```ts
@@ -27,24 +38,36 @@ export interface IdxstatsLine {
  * process.stdout.write(formatIdxstats(lines))
  * ```
  */
-export const idxstatsOp: Op<Float64Array, IdxstatsLine[], Record<string, never>> = {
+export const idxstatsOp: Op<IdxstatsPartial, IdxstatsLine[], Record<string, never>> = {
   name: 'idxstats',
-  init: (ctx) => new Float64Array((ctx.references.length + 1) * 2),
+  init: (ctx) => ({ counts: new Float64Array((ctx.references.length + 1) * 2), order: [], unsorted: false }),
   record(p, rec) {
     const refID = rec.refID
-    const slot = refID >= 0 && 2 * refID + 1 < p.length - 2 ? 2 * refID : p.length - 2
-    p[slot + ((rec.flag & FUNMAP) !== 0 ? 1 : 0)]!++
+    const counts = p.counts
+    const slot = refID >= 0 && 2 * refID + 1 < counts.length - 2 ? 2 * refID : counts.length - 2
+    counts[slot + ((rec.flag & FUNMAP) !== 0 ? 1 : 0)]!++
+    if (refID !== p.order[p.order.length - 1] && !p.unsorted) follow(p, refID)
   },
   merge(a, b) {
-    for (let i = 0; i < a.length; i++) a[i]! += b[i]!
+    for (let i = 0; i < a.counts.length; i++) a.counts[i]! += b.counts[i]!
+    a.unsorted ||= b.unsorted
+    for (const refID of b.order) if (refID !== a.order[a.order.length - 1] && !a.unsorted) follow(a, refID)
     return a
   },
   finish(p, ctx) {
-    const lines: IdxstatsLine[] = ctx.references.map((r, i) => ({ name: r.name, length: r.length, mapped: p[2 * i]!, unmapped: p[2 * i + 1]! }))
-    const n = p.length - 2
-    lines.push({ name: '*', length: 0, mapped: 0, unmapped: p[n]! + p[n + 1]! })
+    if (p.unsorted) throw new BamError('ERR_UNSORTED', 'file is not position sorted (samtools idxstats refuses it too: the records of a reference are not all together)')
+    const counts = p.counts
+    const lines: IdxstatsLine[] = ctx.references.map((r, i) => ({ name: r.name, length: r.length, mapped: counts[2 * i]!, unmapped: counts[2 * i + 1]! }))
+    const n = counts.length - 2
+    lines.push({ name: '*', length: 0, mapped: 0, unmapped: counts[n]! + counts[n + 1]! })
     return lines
   },
+}
+
+/** Notes a new run of `refID`; a reference met again after another is samtools' "not position sorted" (bam_index.c slow_idxstats). */
+function follow(p: IdxstatsPartial, refID: number): void {
+  if (p.order.includes(refID)) p.unsorted = true
+  else p.order.push(refID)
 }
 
 /**
