@@ -1,6 +1,6 @@
 /**
- * samtools view's record filters as command-line options, spelled as samtools
- * spells them: `-f/-F/-G/--rf` (numbers or `samtools flags` names, repeated
+ * samtools view's record filters as command-line options, with samtools'
+ * letters and the API's keys as long options (`-F, --excluded-flags`): `-f/-F/-G/--rf` (numbers or `samtools flags` names, repeated
  * options OR-ed), `-q` (any integer, `-q -1` keeps all), `-e` expressions and
  * `-s`/`--subsample`/`--subsample-seed`.
  */
@@ -22,14 +22,14 @@ export interface SamtoolsFilters {
   subsampleSeed?: number
 }
 
-/** Commander's parsed values of {@link addSamtoolsFilters}'s options. */
+/** Commander's parsed values of {@link addSamtoolsFilters}'s options (each long option is the API's key). */
 export interface FilterFlags {
-  requireFlags?: number
-  excludeFlags?: number
-  excludeAllFlags?: number
-  inclFlags?: number
-  minMQ?: number
-  expr?: string
+  requiredFlags?: number
+  excludedFlags?: number
+  excludedAllFlags?: number
+  anyFlags?: number
+  minMapq?: number
+  expression?: string
   sample?: { fraction: number; seed: number }
   subsample?: number
   subsampleSeed?: number
@@ -62,15 +62,13 @@ function signedInteger(option: string): (text: string) => number {
  */
 export function addSamtoolsFilters(cmd: Command): Command {
   return cmd
-    .addOption(new Option('-f, --require-flags <flags>', 'only records with all of these FLAG bits set (a number or names such as PAIRED,PROPER_PAIR)').argParser(flagsArg('-f')))
-    .addOption(new Option('-F, --exclude-flags <flags>', 'only records with none of these FLAG bits set (e.g. -F UNMAP,SECONDARY)').argParser(flagsArg('-F')))
-    .addOption(new Option('-G, --exclude-all-flags <flags>', 'drop records with all of these FLAG bits set').argParser(flagsArg('-G')))
-    .addOption(new Option('--rf, --incl-flags <flags>', 'only records with at least one of these FLAG bits set (alias --include-flags)').argParser(flagsArg('--rf')))
-    .addOption(new Option('--include-flags <flags>').hideHelp().argParser(flagsArg('--include-flags')))
-    .addOption(new Option('-q, --min-MQ <int>', 'only records with MAPQ at least this (aliases --min-mapq, --min-mq)').argParser(signedInteger('-q')))
-    .addOption(new Option('--min-mapq <int>').hideHelp().argParser(signedInteger('--min-mapq')))
-    .addOption(new Option('--min-mq <int>').hideHelp().argParser(signedInteger('--min-mq')))
-    .addOption(new Option('-e, --expr <expression>', 'only records for which this samtools filter expression is true (e.g. "mapq >= 30 && [NM] < 3")').argParser(checkExpression))
+    .addOption(new Option('-f, --required-flags <flags>', 'only records with all of these FLAG bits set (a number or names such as PAIRED,PROPER_PAIR)').argParser(flagsArg('-f')))
+    .addOption(new Option('-F, --excluded-flags <flags>', 'only records with none of these FLAG bits set (e.g. -F UNMAP,SECONDARY)').argParser(flagsArg('-F')))
+    .addOption(new Option('-G, --excluded-all-flags <flags>', 'drop records with all of these FLAG bits set').argParser(flagsArg('-G')))
+    .addOption(new Option('--rf, --any-flags <flags>', "only records with at least one of these FLAG bits set (samtools' --incl-flags)").argParser(flagsArg('--rf')))
+    .addOption(new Option('--incl-flags <flags>').hideHelp().argParser(flagsArg('--incl-flags')))
+    .addOption(new Option('-q, --min-mapq <int>', 'only records with MAPQ at least this (any integer: -q -1 keeps all)').argParser(signedInteger('-q')))
+    .addOption(new Option('-e, --expression <expression>', 'only records for which this samtools filter expression is true (e.g. "mapq >= 30 && [NM] < 3")').argParser(checkExpression))
     .addOption(new Option('-s, --sample <SEED.FRACTION>', 'keep this fraction of templates, chosen by read name as samtools -s does (e.g. 42.1: seed 42, 10%)').argParser(parseSampleArgument))
     .addOption(new Option('--subsample <fraction>', 'keep this fraction of templates (as samtools --subsample)').argParser(fraction))
     .addOption(new Option('--subsample-seed <int>', 'seed for --subsample (default 0)').argParser(signedInteger('--subsample-seed')))
@@ -92,14 +90,14 @@ function fraction(text: string): number {
  *
  * @example
  * ```ts
- * samtoolsFilters({ excludeFlags: 4, sample: { fraction: 0.1, seed: 42 } }) // { excludedFlags: 4, subsample: 0.1, subsampleSeed: 42, … }
+ * samtoolsFilters({ excludedFlags: 4, sample: { fraction: 0.1, seed: 42 } }) // { excludedFlags: 4, subsample: 0.1, subsampleSeed: 42, … }
  * ```
  */
-export function samtoolsFilters(o: FilterFlags & { includeFlags?: number; minMapq?: number; minMq?: number }): SamtoolsFilters {
-  const anyFlags = o.inclFlags === undefined && o.includeFlags === undefined ? undefined : (o.inclFlags ?? 0) | (o.includeFlags ?? 0)
+export function samtoolsFilters(o: FilterFlags & { inclFlags?: number }): SamtoolsFilters {
+  const anyFlags = o.anyFlags === undefined && o.inclFlags === undefined ? undefined : (o.anyFlags ?? 0) | (o.inclFlags ?? 0)
   return {
-    requiredFlags: o.requireFlags, excludedFlags: o.excludeFlags, excludedAllFlags: o.excludeAllFlags, anyFlags,
-    minMapq: o.minMQ ?? o.minMapq ?? o.minMq, expression: o.expr,
+    requiredFlags: o.requiredFlags, excludedFlags: o.excludedFlags, excludedAllFlags: o.excludedAllFlags, anyFlags,
+    minMapq: o.minMapq, expression: o.expression,
     subsample: o.sample?.fraction ?? o.subsample, subsampleSeed: o.sample?.seed ?? o.subsampleSeed,
   }
 }

@@ -49,9 +49,9 @@ export function parseSeconds(text: string): number {
   return ms
 }
 
-/** Parses a positive thread count. */
+/** Parses a thread count; 0 means one worker thread (samtools' `-@ 0`: no extra threads). */
 export function parseThreads(text: string): number {
-  const n = units.parseAtLeast(text, 1, 'thread count')
+  const n = Math.max(1, units.parseAtLeast(text, 0, 'thread count'))
   if (n > maxThreads()) process.stderr.write(`bamstream: -@ ${text}: using ${maxThreads()} threads, the most allowed (4 per core, at least 8)\n`)
   return Math.min(n, maxThreads())
 }

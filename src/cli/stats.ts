@@ -4,8 +4,8 @@
 import type { Command } from 'commander'
 import type { IdxstatsLine } from '../ops/idxstats.js'
 import { BamError } from '../errors.js'
-import type { FilterOptions } from '../ops/filter.js'
-import { addEngineOptions, addFilterOptions, engineOptions, filterOptions, type EngineFlags } from './options.js'
+import { addSamtoolsFilters, samtoolsFilters, type FilterFlags } from './filter-options.js'
+import { addEngineOptions, engineOptions, type EngineFlags } from './options.js'
 import { writeStdout } from './output.js'
 import { addClusterOptions, clusterOptions, type ClusterFlags } from './cluster.js'
 
@@ -33,11 +33,11 @@ export function registerFlagstatCommand(program: Command): void {
 /** Registers `count`. */
 export function registerCountCommand(program: Command): void {
   const cmd = program.command('count')
-    .description('count records, like `samtools view -c` with the same -f/-F/-q filters')
+    .description('count records, like `samtools view -c` with the same filters (-f/-F/-G/--rf/-q/-e/-s)')
     .argument('<input>', INPUT_HELP)
-  addClusterOptions(addFilterOptions(addEngineOptions(cmd, { buffered: true }))).action(async (input: string, o: EngineFlags & FilterOptions & ClusterFlags) => {
+  addClusterOptions(addSamtoolsFilters(addEngineOptions(cmd, { buffered: true }))).action(async (input: string, o: EngineFlags & FilterFlags & ClusterFlags) => {
     const { count } = await import('../engine/api.js')
-    const n = await count(input, { ...filterOptions(o), ...engineOptions(o), ...clusterOptions(o) })
+    const n = await count(input, { ...samtoolsFilters(o), ...engineOptions(o), ...clusterOptions(o) })
     await writeStdout(`${n}\n`)
   })
 }
