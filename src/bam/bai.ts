@@ -135,3 +135,23 @@ export function queryChunks(index: BaiIndex, region: Region): VirtualChunk[] {
   }
   return merged
 }
+
+/**
+ * Where the records without a reference begin: past the last record placed on
+ * any reference (the largest `ref_end` of the references' pseudo-bins, §5.2),
+ * as htslib finds the start of `HTS_IDX_NOCOOR` (`samtools view FILE '*'`).
+ * 0 when no reference has records.
+ *
+ * @example
+ * ```ts
+ * const chunk = { beg: unplacedStart(index), end: Infinity }
+ * ```
+ */
+export function unplacedStart(index: BaiIndex): number {
+  let start = 0
+  for (const ref of index.refs) {
+    const meta = ref.bins.get(PSEUDO_BIN)?.[0] // ref_beg, ref_end
+    if (meta && meta.end > start) start = meta.end
+  }
+  return start
+}

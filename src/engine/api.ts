@@ -2,7 +2,7 @@
  * The library API: one function per op, and the chunk planner as dynamic outputs.
  */
 import { DEFAULT_CHUNK_BYTES } from '../constants.js'
-import type { FilterOptions } from '../ops/filter.js'
+import { recordFilter, type FilterOptions } from '../ops/filter.js'
 import type { FlagstatResult } from '../ops/flagstat.js'
 import type { IdxstatsLine } from '../ops/idxstats.js'
 import { planChunks, type ChunkDescriptor, type DynamicOutput } from './planner.js'
@@ -20,10 +20,11 @@ import type { Source } from './source.js'
  * const mapped = await count('test/fixtures/htslib/htslib_test_ce_1000.bam', { excludedFlags: 4 })
  * ```
  */
-export async function count(source: Source, options: FilterOptions & RunOptions = {}): Promise<number> {
-  const { requiredFlags, excludedFlags, minMapq, ...runOptions } = options
-  checkFilters({ requiredFlags, excludedFlags, minMapq })
-  return run<number>(source, 'count', { requiredFlags, excludedFlags, minMapq }, runOptions)
+export function count(source: Source, options: FilterOptions & RunOptions = {}): Promise<number> {
+  const { requiredFlags, excludedFlags, excludedAllFlags, anyFlags, minMapq, expression, subsample, subsampleSeed, ...runOptions } = options
+  const filters = { requiredFlags, excludedFlags, excludedAllFlags, anyFlags, minMapq, expression, subsample, subsampleSeed }
+  checkFilters(filters)
+  return run<number>(source, 'count', recordFilter(filters), runOptions)
 }
 
 /**

@@ -35,17 +35,28 @@ export function checkChoice(name: string, value: unknown, allowed: readonly stri
 
 /**
  * The samtools-style filters of `count`, `view` and `records`: FLAG masks in
- * [0, 0xffff], MAPQ an integer (samtools takes any; 255 is the largest stored).
+ * [0, 0xffff], MAPQ an integer (samtools takes any; 255 is the largest stored),
+ * an expression as a string, a subsampling fraction in [0, 1] and an integer seed.
  *
  * @example
  * ```ts
  * checkFilters({ requiredFlags: 2, minMapq: 30 })
  * ```
  */
-export function checkFilters(o: { requiredFlags?: unknown; excludedFlags?: unknown; minMapq?: unknown }): void {
+export function checkFilters(o: {
+  requiredFlags?: unknown; excludedFlags?: unknown; excludedAllFlags?: unknown; anyFlags?: unknown; minMapq?: unknown
+  expression?: unknown; subsample?: unknown; subsampleSeed?: unknown
+}): void {
   checkInteger('requiredFlags', o.requiredFlags, 0, FLAG_MAX)
   checkInteger('excludedFlags', o.excludedFlags, 0, FLAG_MAX)
+  checkInteger('excludedAllFlags', o.excludedAllFlags, 0, FLAG_MAX)
+  checkInteger('anyFlags', o.anyFlags, 0, FLAG_MAX)
   checkInteger('minMapq', o.minMapq, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)
+  checkInteger('subsampleSeed', o.subsampleSeed, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)
+  if (o.expression !== undefined && typeof o.expression !== 'string') throw new BamError('ERR_OPTION', `expression must be a string, got ${describe(o.expression)}`)
+  if (o.subsample !== undefined && !(typeof o.subsample === 'number' && o.subsample >= 0 && o.subsample <= 1)) {
+    throw new BamError('ERR_OPTION', `subsample must be a fraction from 0 to 1, got ${describe(o.subsample)}`)
+  }
 }
 
 /** FLAG is a uint16, SAMv1 §1.4.2. */

@@ -3,17 +3,14 @@
  * records from one chunk read through one lazy, movable view.
  */
 import { RecordView } from '../bam/record.js'
-import { recordFilter, type FilterOptions } from '../ops/filter.js'
+import { recordFilter, type FilterOptions, type RegionOptions } from '../ops/filter.js'
 import type { ViewOptions } from '../ops/view.js'
 import { checkFilters } from './check.js'
 import { run, type RunOptions } from './run.js'
 import type { Source } from './source.js'
 
-/** Options of {@link records}. */
-export interface RecordsOptions extends FilterOptions, Omit<RunOptions, 'onOutput' | 'signal'> {
-  /** Only records overlapping this region (`chr:beg-end`, 1-based inclusive), by full scan. */
-  region?: string
-}
+/** Options of {@link records}: the samtools filters, and regions (found by a full scan). */
+export interface RecordsOptions extends FilterOptions, Omit<RegionOptions, 'targetsBed'>, Omit<RunOptions, 'onOutput' | 'signal'> {}
 
 /**
  * A batch of records in file order. Iterating it yields the same {@link RecordView}
@@ -64,11 +61,13 @@ function countRecords(bytes: Uint8Array): number {
  * ```
  */
 export async function* records(source: Source, options: RecordsOptions = {}): AsyncGenerator<RecordBatch> {
-  const { region, requiredFlags, excludedFlags, minMapq, ...runOptions } = options
-  checkFilters({ requiredFlags, excludedFlags, minMapq })
+  const {
+    requiredFlags, excludedFlags, excludedAllFlags, anyFlags, minMapq, expression, subsample, subsampleSeed, region, regions, onRegionWarning, ...runOptions
+  } = options
+  checkFilters({ requiredFlags, excludedFlags, excludedAllFlags, anyFlags, minMapq, expression, subsample, subsampleSeed })
   const controller = new AbortController()
   const channel = new Channel<RecordBatch>(2)
-  const filter = recordFilter({ requiredFlags, excludedFlags, minMapq, region })
+  const filter = recordFilter({ requiredFlags, excludedFlags, excludedAllFlags, anyFlags, minMapq, expression, subsample, subsampleSeed, region, regions, onRegionWarning })
   const done = run(source, 'view', (h): ViewOptions => ({ ...filter(h), format: 'records' }), {
     ...runOptions,
     signal: controller.signal,

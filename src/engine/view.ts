@@ -9,31 +9,36 @@ import type { BamHeader } from '../bam/header.js'
 import { encodeLatin1, formatHeader } from '../bam/sam.js'
 import { EOF_BLOCK } from '../bgzf/block.js'
 import { BgzfWriter } from '../bgzf/writer.js'
-import { recordFilter, type FilterOptions, type RecordFilter } from '../ops/filter.js'
+import { gunzipSync } from 'node:zlib'
+import { indexedSet, recordFilter, type FilterOptions, type RecordFilter, type RegionOptions } from '../ops/filter.js'
 import type { ViewOptions } from '../ops/view.js'
 import { BamError } from '../errors.js'
 import { checkChoice, checkFilters, checkInteger } from './check.js'
 import { checkRunOptions, run, type InternalRunOptions, type RunOptions } from './run.js'
 import { fileSink, streamSink } from './sink.js'
-import { findIndex, runRegion } from './indexed.js'
+import { findIndex, runIndexed } from './indexed.js'
 import { openBam, warnOnStderr } from './reader.js'
 import type { Source } from './source.js'
 
+/** Which records: the samtools filters, and regions or a BED file read through the index when there is one. */
+export interface SelectionOptions extends FilterOptions, Omit<RegionOptions, 'targetsBed'> {
+  /**
+   * Only records overlapping one of the intervals of this BED file (`-L`;
+   * 0-based `chr beg end` lines, or `chr pos` 1-based; gzip allowed).
+   */
+  targetsFile?: string
+  /** Ignore any `.bai` and find regions by a full scan. */
+  noIndex?: boolean
+}
+
 /** Options of {@link view}. */
-export interface ViewCallOptions extends FilterOptions, RunOptions {
+export interface ViewCallOptions extends SelectionOptions, RunOptions {
   /** Where to write: a writable stream, or a file path (written atomically). */
   output: Writable | string
   /** `sam` (default) or `bam`. */
   format?: 'sam' | 'bam'
   /** `none` (default for SAM), `include` (`-h`; always for BAM) or `only` (`-H`). */
   header?: 'none' | 'include' | 'only'
-  /**
-   * A region such as `chr1:100-200` (1-based, inclusive). Read through the
-   * `.bai` beside a local file when there is one, else found by a full scan.
-   */
-  region?: string
-  /** Ignore any `.bai` and find the region by a full scan. */
-  noIndex?: boolean
   /** Compression level 0..9 for BAM output, as samtools -l (default: see bgzf/deflate.ts). */
   level?: number
 }
@@ -49,11 +54,12 @@ export interface ViewCallOptions extends FilterOptions, RunOptions {
  * ```
  */
 export async function view(source: Source, options: ViewCallOptions): Promise<number> {
-  const { output, format = 'sam', header = format === 'bam' ? 'include' : 'none', region, noIndex, level, requiredFlags, excludedFlags, minMapq, ...runOptions } = options
+  const { output, format = 'sam', header = format === 'bam' ? 'include' : 'none', level, ...rest } = options
+  const [selection, runOptions] = splitSelection(rest)
   checkChoice('format', format, ['sam', 'bam'])
   checkChoice('header', header, ['none', 'include', 'only'])
   checkInteger('level', level, -1, 9)
-  checkFilters({ requiredFlags, excludedFlags, minMapq })
+  checkFilters(selection)
   checkRunOptions(runOptions)
   if (output === null || (typeof output !== 'string' && typeof (output as Writable)?.write !== 'function')) {
     throw new BamError('ERR_OPTION', `output must be a path or a writable stream, got ${String(output)}`)
@@ -76,10 +82,9 @@ export async function view(source: Source, options: ViewCallOptions): Promise<nu
       await flushHeader()
       for (const p of parts) await sink.write(p)
     }
-    const filter = recordFilter({ requiredFlags, excludedFlags, minMapq, region })
     const n = header === 'only'
       ? await readHeaderOnly(source, setHeader)
-      : await runFiltered<number>(source, 'view', (h): ViewOptions => ({ ...filter(h), format, level }), { region, noIndex, runOptions, onHeader: setHeader, onOutput })
+      : await runFiltered<number>(source, 'view', selection, (filter) => (h): ViewOptions => ({ ...filter(h), format, level }), { runOptions, onHeader: setHeader, onOutput })
     await flushHeader()
     if (format === 'bam') await sink.write(EOF_BLOCK)
     await sink.close()
@@ -127,29 +132,71 @@ export type CountCallOptions = Omit<ViewCallOptions, 'output' | 'format' | 'head
  * ```
  */
 export async function countRecords(source: Source, options: CountCallOptions): Promise<number> {
-  const { region, noIndex, requiredFlags, excludedFlags, minMapq, ...runOptions } = options
-  checkFilters({ requiredFlags, excludedFlags, minMapq })
-  return runFiltered<number>(source, 'count', recordFilter({ requiredFlags, excludedFlags, minMapq, region }), { region, noIndex, runOptions })
+  const [selection, runOptions] = splitSelection(options)
+  checkFilters(selection)
+  return runFiltered<number>(source, 'count', selection, (filter) => filter, { runOptions })
+}
+
+/** The selection options apart from the run options. */
+function splitSelection<T extends SelectionOptions>(o: T): [SelectionOptions, Omit<T, keyof SelectionOptions>] {
+  const {
+    requiredFlags, excludedFlags, excludedAllFlags, anyFlags, minMapq, expression, subsample, subsampleSeed,
+    region, regions, targetsFile, onRegionWarning, noIndex, ...rest
+  } = o
+  const selection = { requiredFlags, excludedFlags, excludedAllFlags, anyFlags, minMapq, expression, subsample, subsampleSeed, region, regions, targetsFile, onRegionWarning, noIndex }
+  return [selection, rest]
+}
+
+/**
+ * The text of a BED file, gunzipped when it is gzip (samtools reads both).
+ *
+ * @example
+ * ```ts
+ * const text = await readBed('targets.bed.gz')
+ * ```
+ */
+export async function readBed(file: string): Promise<string> {
+  let bytes: Buffer
+  try {
+    bytes = await fs.promises.readFile(file)
+  } catch (e) {
+    throw new BamError('ERR_OPTION', `cannot read the BED file: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, -1, file)
+  }
+  const GZIP_MAGIC = 0x8b1f // RFC 1952 ID1 ID2, little-endian
+  return (bytes.length >= 2 && bytes.readUInt16LE(0) === GZIP_MAGIC ? gunzipSync(bytes) : bytes).toString('latin1')
 }
 
 /** How {@link runFiltered} runs. */
 interface FilteredRun {
-  region?: string
-  noIndex?: boolean
   runOptions: RunOptions
   onHeader?: (h: BamHeader) => void
   onOutput?: (parts: Uint8Array[]) => Promise<void>
 }
 
 /**
- * Runs an op over the records the filter keeps: through the .bai beside the
- * file when a region is asked for and there is one (unless `noIndex`), else by
- * a full scan on the pool.
+ * Runs an op over the records the selection keeps: through the .bai beside
+ * the file when regions or a BED file are given and there is one (unless
+ * `noIndex`), else by a full scan on the pool.
  */
-function runFiltered<R>(source: Source, op: string, opOptions: (h: BamHeader) => RecordFilter, o: FilteredRun): Promise<R> {
-  const index = o.region && !o.noIndex ? findIndex(source) : undefined
+async function runFiltered<R>(source: Source, op: string, selection: SelectionOptions, options: (filter: (h: BamHeader) => RecordFilter) => (h: BamHeader) => RecordFilter, o: FilteredRun): Promise<R> {
+  const { targetsFile, noIndex, ...filters } = selection
+  const targetsBed = targetsFile === undefined ? undefined : await readBed(targetsFile)
+  const opOptions = options(recordFilter({ ...filters, targetsBed }))
+  const regions = [...(filters.region === undefined ? [] : [filters.region]), ...(filters.regions ?? [])]
+  const narrows = (regions.length > 0 && !regions.includes('.')) || (regions.length === 0 && targetsBed !== undefined)
+  const index = narrows && !noIndex ? findIndex(source) : undefined
   if (index) warnIfOlder(index, source as string, o.runOptions.onWarning ?? warnOnStderr)
-  if (index) return runRegion<R>(source as string, index, op, opOptions, { onOutput: o.onOutput, onHeader: o.onHeader })
+  if (index) {
+    return runIndexed<R, RecordFilter>(source as string, index, op, opOptions, indexedSet, {
+      onOutput: o.onOutput,
+      onProgress: o.runOptions.onProgress,
+      signal: o.runOptions.signal,
+      onHeader: (bam) => {
+        o.onHeader?.(bam.header)
+        o.runOptions.onHeader?.(bam)
+      },
+    })
+  }
   return run<R>(source, op, opOptions, {
     ...o.runOptions,
     onOutput: o.onOutput,

@@ -17,7 +17,7 @@ export const countOp: Op<number[], number, RecordFilter> = {
   name: 'count',
   init: () => [0],
   record(p, rec, ctx) {
-    if (filtersNothing(ctx.options) || keeps(rec, ctx.options)) p[0]!++
+    if (filtersNothing(ctx.options) || keeps(rec, ctx.options, ctx.references)) p[0]!++
   },
   merge(a, b) {
     a[0]! += b[0]!

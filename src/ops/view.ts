@@ -131,7 +131,7 @@ export const viewOp: Op<ViewPartial, number, ViewOptions> = {
   name: 'view',
   init: () => ({ parts: [], records: 0 }),
   record(p, rec, ctx) {
-    if (!keeps(rec, ctx.options)) return
+    if (!keeps(rec, ctx.options, ctx.references)) return
     formatterOf(ctx).append(rec)
     p.records++
   },

@@ -3,10 +3,10 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Piscina } from 'piscina'
 import { createPool } from '../../src/engine/pool.js'
-import { findIndex, visitRegion } from '../../src/engine/indexed.js'
-import { openBam } from '../../src/engine/reader.js'
+import { findIndex, runIndexed } from '../../src/engine/indexed.js'
+import { indexedSet, recordFilter, type RecordFilter } from '../../src/ops/filter.js'
+import type { Progress } from '../../src/engine/run.js'
 import { countRecords, view } from '../../src/engine/view.js'
-import { parseRegion } from '../../src/bam/region.js'
 import { Collector } from '../helpers/collect.js'
 
 // Region queries through a .bai must give exactly what samtools gives, and the
@@ -19,9 +19,9 @@ let pool: Piscina
 beforeAll(() => { pool = createPool(2) })
 afterAll(async () => { await pool.destroy() })
 
-async function sam(region: string, noIndex: boolean): Promise<string> {
+async function sam(regions: string | string[], noIndex: boolean): Promise<string> {
   const out = new Collector()
-  await view(BAM, { output: out, region, noIndex, pool })
+  await view(BAM, { output: out, ...(typeof regions === 'string' ? { region: regions } : { regions }), noIndex, pool })
   return out.text
 }
 
@@ -43,13 +43,35 @@ describe('regions', () => {
     expect(await countRecords(BAM, { region, noIndex: true, pool })).toBe(want)
   })
 
-  it('reads only part of the file through the index', async () => {
-    const bam = await openBam(BAM)
-    bam.source.close()
-    const region = parseRegion(REGIONS[0]!, bam.header.references)
-    let n = 0
-    const bytesRead = await visitRegion(BAM, `${BAM}.bai`, bam.header, region, () => { n++ })
+  it('reads only part of the file through the index, reporting progress', async () => {
+    const reports: Progress[] = []
+    const n = await runIndexed<number, RecordFilter>(BAM, `${BAM}.bai`, 'count', recordFilter({ region: REGIONS[0]! }), indexedSet, { onProgress: (p) => reports.push(p) })
     expect(n).toBe(fs.readFileSync(path.join(DIR, 'region0.sam'), 'latin1').split('\n').filter(Boolean).length)
-    expect(bytesRead).toBeLessThan(fs.statSync(BAM).size / 4)
+    const last = reports[reports.length - 1]!
+    expect(last.done).toBe(true)
+    expect(last.totalBytes).toBeLessThan(fs.statSync(BAM).size / 4)
+    expect(reports.every((p, i) => i === 0 || p.bytes >= reports[i - 1]!.bytes)).toBe(true)
+  })
+
+  it('merges several regions: file order, each record once (samtools view -M)', async () => {
+    const regions = ['chr2', 'chr1:1-500', 'chr1:400-2000', 'chr1:1-500']
+    const indexed = await sam(regions, false)
+    expect(await sam(regions, true)).toBe(indexed)
+    const names = indexed.split('\n').filter(Boolean)
+    expect(new Set(names).size).toBe(names.length)
+    expect(names.length).toBe(1257) // samtools view -c -M synthetic.bam chr2 chr1:1-500 chr1:400-2000
+  })
+
+  it("reads '*' from past the last placed record", async () => {
+    const want = (await sam(['*'], true)).split('\n').filter(Boolean)
+    expect(want.length).toBe(240) // samtools view -c synthetic.bam '*'
+    expect((await sam(['*'], false)).split('\n').filter(Boolean)).toEqual(want)
+    expect(want.every((l) => l.split('\t')[2] === '*')).toBe(true)
+  })
+
+  it('stops at an abort', async () => {
+    const ac = new AbortController()
+    ac.abort()
+    await expect(countRecords(BAM, { region: 'chr1', signal: ac.signal })).rejects.toThrow(/abort/i)
   })
 })
