@@ -27,6 +27,7 @@ export type BamErrorCode =
   | 'ERR_OP'
   | 'ERR_REDIS'
   | 'ERR_UNSORTED'
+  | 'ERR_ABORTED'
 
 /** Base class: an error about a particular input at a particular byte offset. */
 export class BamError extends Error {

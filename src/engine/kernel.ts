@@ -10,7 +10,7 @@ import type { Inflater } from '../bgzf/inflate.js'
 import { defaultInflater } from '../bgzf/inflate-select.js'
 import { inflateIgnoringIsize } from '../bgzf/inflate.js'
 import { BamError } from '../errors.js'
-import { inconsistentRecord, opDriver } from '../ops/lifecycle.js'
+import { aborted, inconsistentRecord, opDriver } from '../ops/lifecycle.js'
 import type { AnyOp, OpContext } from '../ops/op.js'
 import type { ChunkResult, ChunkTask } from './task.js'
 import { concatBytes } from '../bytes.js'
@@ -50,6 +50,8 @@ function compressedBytes(task: ChunkTask): Uint8Array {
  * ```
  */
 export function processChunk(task: ChunkTask, op: AnyOp, ctx: OpContext, inflater: Inflater = defaultInflater()): ChunkResult {
+  const cancel = task.run.cancel ? new Int32Array(task.run.cancel) : undefined
+  if (cancel && Atomics.load(cancel, 0) !== 0) throw aborted()
   const drive = opDriver(op, ctx)
   const compressed = compressedBytes(task)
   const inflated = inflate(task, compressed, inflater)
@@ -69,14 +71,14 @@ export function processChunk(task: ChunkTask, op: AnyOp, ctx: OpContext, inflate
     } catch {
       // the walk's own error is the one to report
     }
-    if (exact) throw error
+    if (exact || (error instanceof BamError && error.code === 'ERR_ABORTED')) throw error
     return { ...base, invalid: true, head: new Uint8Array(0), tail: new Uint8Array(0), partial: null, records: 0 }
   }
   const carried = task.carry?.length ?? 0
   const fileOffset = (u: number): number => u < carried ? task.carryOffset ?? task.coffset : task.coffset + blockOffsetOf(compressed, task.blockSizes, u - carried)
   let walked: WalkEnd
   try {
-    walked = drive.walk(partial, data, start, fileOffset)
+    walked = drive.walk(partial, data, start, fileOffset, cancel)
   } catch (e) {
     return failed(e)
   }

@@ -10,7 +10,7 @@ import { run, type RunOptions } from './run.js'
 import type { Source } from './source.js'
 
 /** Options of {@link records}: the samtools filters, and regions (found by a full scan). */
-export interface RecordsOptions extends FilterOptions, Omit<RegionOptions, 'targetsBed'>, Omit<RunOptions, 'onOutput' | 'signal'> {}
+export interface RecordsOptions extends FilterOptions, Omit<RegionOptions, 'targetsBed'>, Omit<RunOptions, 'onOutput'> {}
 
 /**
  * A batch of records in file order. Iterating it yields the same {@link RecordView}
@@ -49,7 +49,9 @@ function countRecords(bytes: Uint8Array): number {
  * Streams the records of `source` that pass the filters, in file order, as
  * batches. Parsing and filtering run on the worker pool; a batch is produced
  * only as fast as the caller consumes them (at most two wait). Breaking out of
- * the loop stops the run.
+ * the loop, throwing in it, or aborting `signal` stops the run: chunks in
+ * flight are dropped by their workers and the pool stays usable. An abort
+ * makes the loop throw the signal's reason.
  *
  * @example
  * ```ts
@@ -62,10 +64,13 @@ function countRecords(bytes: Uint8Array): number {
  */
 export async function* records(source: Source, options: RecordsOptions = {}): AsyncGenerator<RecordBatch> {
   const {
-    requiredFlags, excludedFlags, excludedAllFlags, anyFlags, minMapq, expression, subsample, subsampleSeed, region, regions, onRegionWarning, ...runOptions
+    requiredFlags, excludedFlags, excludedAllFlags, anyFlags, minMapq, expression, subsample, subsampleSeed, region, regions, onRegionWarning, signal, ...runOptions
   } = options
   checkFilters({ requiredFlags, excludedFlags, excludedAllFlags, anyFlags, minMapq, expression, subsample, subsampleSeed })
   const controller = new AbortController()
+  const stop = (): void => controller.abort(signal?.reason)
+  signal?.addEventListener('abort', stop, { once: true })
+  if (signal?.aborted) stop()
   const channel = new Channel<RecordBatch>(2)
   const filter = recordFilter({ requiredFlags, excludedFlags, excludedAllFlags, anyFlags, minMapq, expression, subsample, subsampleSeed, region, regions, onRegionWarning })
   const done = run(source, 'view', (h): ViewOptions => ({ ...filter(h), format: 'records' }), {
@@ -78,10 +83,12 @@ export async function* records(source: Source, options: RecordsOptions = {}): As
   try {
     for (;;) {
       const next = await channel.take()
+      signal?.throwIfAborted()
       if (next === undefined) break
       yield next
     }
   } finally {
+    signal?.removeEventListener('abort', stop)
     controller.abort()
     channel.close()
     await done

@@ -150,17 +150,35 @@ export async function run<R = unknown>(source: Source, op: string, opOptions: ob
     options.onHeader?.(bam)
     const resolved = typeof opOptions === 'function' ? opOptions(bam.header) : opOptions
     const ctx: OpContext = { references: bam.header.references, headerText: bam.header.text, options: resolved as Record<string, unknown> }
-    const info: RunInfo = { runId: newRunId(), op: ref, context: encodeContext(bam.header.references, resolved) }
+    const cancel = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT))
+    const info: RunInfo = { runId: newRunId(), op: ref, context: encodeContext(bam.header.references, resolved), cancel: cancel.buffer as SharedArrayBuffer }
     const drive = opDriver<unknown, R>(theOp, ctx)
-    const { partial } = await pump(bam, drive, info, pool, chunkBytes, options, false)
-    return drive.finish(partial)
+    const onAbort = (): void => { Atomics.store(cancel, 0, 1) }
+    options.signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      const { partial } = await pump(bam, drive, info, pool, chunkBytes, options, false)
+      return drive.finish(partial)
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort)
+    }
   } catch (e) {
+    if (options.signal?.aborted) throw abortReason(options.signal) // whatever a cancelled chunk or the stopped planner said
     throw e instanceof BamError ? e.withSource(bam.source.name) : e
   } finally {
     bam.source.close()
     bam.blocks.return?.(undefined)?.catch(() => {})
     if (!options.pool) await pool.destroy()
   }
+}
+
+/** The signal's reason, as `signal.throwIfAborted()` throws it. */
+function abortReason(signal: AbortSignal): unknown {
+  try {
+    signal.throwIfAborted()
+  } catch (e) {
+    return e
+  }
+  return new DOMException('This operation was aborted', 'AbortError')
 }
 
 /** What {@link runBlocks} leaves: the merged sealed partial, the records walked, and the bytes after the last whole record. */
@@ -239,7 +257,10 @@ async function pump(bam: OpenBam, drive: OpDriver, info: RunInfo, pool: ChunkPoo
       run: info, index: desc.index, compressed, blockSizes: desc.blockSizes, isize: desc.isize,
       coffset: desc.coffset, start, carry, carryOffset, guessHook: options.guessHook,
     }
-    return pool.run(task, { transferList: [compressed], signal: options.signal }) as Promise<ChunkResult>
+    // No piscina signal: piscina aborts a running task by terminating its worker, and a result
+    // already posted then reaches the pool as "Unexpected message from Worker", an uncaught
+    // 'error' event that kills the process. The run's cancel flag stops workers cleanly instead.
+    return pool.run(task, { transferList: [compressed] }) as Promise<ChunkResult>
   }
   const stitcher = new Stitcher(drive, (desc, compressed, start, carry, carryOffset) => send(desc, compressed, start, carry, carryOffset))
   const queue: InFlight[] = []
@@ -248,7 +269,9 @@ async function pump(bam: OpenBam, drive: OpDriver, info: RunInfo, pool: ChunkPoo
   let held: ArrayBuffer | undefined // the stitcher's previous lastBuffer: free to reuse once it moved on
   const settle = async (): Promise<void> => {
     const head = queue.shift()!
-    await stitcher.add(head.desc, await head.result)
+    const result = await head.result
+    options.signal?.throwIfAborted()
+    await stitcher.add(head.desc, result)
     const now = stitcher.lastBuffer
     if (held && held !== now) recycler.give(held)
     held = now
@@ -258,6 +281,7 @@ async function pump(bam: OpenBam, drive: OpDriver, info: RunInfo, pool: ChunkPoo
     options.onProgress?.({ bytes: lastBytes, totalBytes: bam.source.size, records: stitcher.stats.records, elapsedMs: Date.now() - started })
   }
   const submit = async (desc: ChunkDescriptor): Promise<void> => {
+    options.signal?.throwIfAborted()
     const result = send(desc, desc.compressed, desc.start)
     result.catch(() => {}) // handled in order by settle()
     queue.push({ desc, result })
@@ -274,8 +298,9 @@ async function pump(bam: OpenBam, drive: OpDriver, info: RunInfo, pool: ChunkPoo
     }
     while (queue.length > 0) await settle()
   } finally {
-    // On an error, let the chunks still in flight finish before the pool can be
-    // destroyed: piscina throws (uncaught) at a result arriving after destroy().
+    // On an error or an abort, let the chunks still in flight finish (a cancelled one stops at
+    // its next check) before the pool can be destroyed: piscina throws (uncaught) at a result
+    // arriving after destroy().
     await Promise.allSettled(queue.map((q) => q.result))
   }
   const partial = keepTail ? stitcher.partial : stitcher.end()

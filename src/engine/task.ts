@@ -11,6 +11,12 @@ export interface RunInfo {
   op: string
   /** JSON of `{ references, options }`, in shared memory so that sending it with every task costs nothing. */
   context: SharedArrayBuffer
+  /**
+   * One int32 the main thread sets to 1 when the run is aborted: workers then
+   * drop their chunk at the next check (before inflating, and every few
+   * hundred records) instead of being terminated mid-task.
+   */
+  cancel?: SharedArrayBuffer
 }
 
 /** Test hooks that make the boundary guesser wrong on purpose. */

@@ -31,9 +31,11 @@ export interface OpDriver<P = unknown, R = unknown> {
    * Folds every complete record of `data` from `start` into `p` (`record`) and
    * says where the walk stopped (`invalidAt` ≥ 0: a record that fails htslib's
    * checks, `validate.ts`; see {@link inconsistentRecord}). An exception of the op is thrown
-   * as {@link opFailure} says, at `where(offset of the record)`.
+   * as {@link opFailure} says, at `where(offset of the record)`. When
+   * `cancel[0]` turns non-zero the walk stops with `ERR_ABORTED` (checked
+   * every {@link CANCEL_CHECK_RECORDS} records).
    */
-  walk(p: P, data: Uint8Array, start: number, where?: FileOffsetOf): WalkEnd
+  walk(p: P, data: Uint8Array, start: number, where?: FileOffsetOf, cancel?: Int32Array): WalkEnd
   /** Folds one record into `p`; an exception of the op is thrown as {@link opFailure} says, at `offset`. */
   record(p: P, rec: RecordView, offset?: number): void
   /** `p` once it has seen all its records (`seal`, when the op has one): plain data, ready to merge or move. */
@@ -73,7 +75,7 @@ export function opDriver<P = unknown, R = unknown>(op: AnyOp, ctx: OpContext): O
     ctx,
     ordered: typeof op.drain === 'function',
     fresh: () => guard(() => op.init(ctx) as P),
-    walk: (p, data, start, where) => walk(op, ctx, p, data, start, where),
+    walk: (p, data, start, where, cancel) => walk(op, ctx, p, data, start, where, cancel),
     record: (p, rec, offset = -1) => guard(() => op.record(p, rec, ctx), offset),
     sealed: (p) => (op.seal ? guard(() => op.seal!(p, ctx) as P) : p),
     merge: (a, b) => guard(() => op.merge(a, b) as P),
@@ -92,16 +94,39 @@ const visitor = {
   op: null as AnyOp | null,
   partial: null as unknown,
   ctx: null as OpContext | null,
+  cancel: null as Int32Array | null,
+  count: 0,
 }
 
+/** Records between two looks at the cancel flag: rare enough to cost nothing, often enough to stop a slow op within milliseconds. */
+export const CANCEL_CHECK_RECORDS = 256
+
 function visit(rec: RecordView): void {
+  if (++visitor.count === CANCEL_CHECK_RECORDS) {
+    visitor.count = 0
+    if (visitor.cancel !== null && Atomics.load(visitor.cancel, 0) !== 0) throw aborted()
+  }
   visitor.op!.record(visitor.partial, rec, visitor.ctx!)
 }
 
-function walk(op: AnyOp, ctx: OpContext, partial: unknown, data: Uint8Array, start: number, where?: FileOffsetOf): WalkEnd {
+/**
+ * The error a cancelled chunk ends with (the main thread reports the abort itself).
+ *
+ * @example
+ * ```ts
+ * if (Atomics.load(cancel, 0) !== 0) throw aborted()
+ * ```
+ */
+export function aborted(): BamError {
+  return new BamError('ERR_ABORTED', 'the run was aborted')
+}
+
+function walk(op: AnyOp, ctx: OpContext, partial: unknown, data: Uint8Array, start: number, where?: FileOffsetOf, cancel?: Int32Array): WalkEnd {
   visitor.op = op
   visitor.partial = partial
   visitor.ctx = ctx
+  visitor.cancel = cancel ?? null
+  visitor.count = 0
   const rec = new RecordView(data)
   try {
     return walkRecords(rec, start, visit, ctx.references.length)
@@ -109,6 +134,7 @@ function walk(op: AnyOp, ctx: OpContext, partial: unknown, data: Uint8Array, sta
     throw opFailure(e, op.name, where ? where(rec.offset) : -1)
   } finally {
     visitor.partial = null
+    visitor.cancel = null
   }
 }
 
