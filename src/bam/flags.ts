@@ -54,6 +54,7 @@ export function parseFlags(text: string): number | undefined {
     return number[1] === '-' ? -n : n
   }
   let flag = 0
+  if (text === '') return 0 // samtools: no names, no bits
   for (const name of text.split(',')) {
     const bit = FLAG_NAMES.find(([n]) => n === name.toUpperCase())
     if (!bit) return undefined
