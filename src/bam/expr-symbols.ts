@@ -7,7 +7,7 @@ import { FLAG_NAMES } from './flags.js'
 import type { Reference } from './header.js'
 import type { RecordView } from './record.js'
 import { endPosition } from './region.js'
-import { EvalError, num, str, undef, type Node } from './expr-values.js'
+import { EvalError, num, str, type ExprInput, type Node } from './expr-values.js'
 
 /** `[XX]`: present tags are true even when 0; absent ones are undefined strings. */
 export function tagNode(key: string): Node {
@@ -52,6 +52,32 @@ function qualText(rec: RecordView): string {
   return Buffer.from(rec.bytes.buffer, rec.bytes.byteOffset + at, n).toString('latin1')
 }
 
+/** htslib's `bam_get_library`: the LB of the read group named by the record's RG tag, "" when there is none. */
+function libraryOf(x: ExprInput): string {
+  const rg = x.rec.tag('RG')
+  return typeof rg === 'string' ? x.libraries?.[rg] ?? '' : ''
+}
+
+/**
+ * The libraries of a header's read groups, `@RG` ID → LB (SAMv1 §1.3), for `library`.
+ *
+ * @example
+ * ```ts
+ * readGroupLibraries('@RG\tID:rg1\tLB:lib1\n') // { rg1: 'lib1' }
+ * ```
+ */
+export function readGroupLibraries(headerText: string): Record<string, string> {
+  const libraries: Record<string, string> = {}
+  for (const line of headerText.split('\n')) {
+    if (!line.startsWith('@RG\t')) continue
+    const fields = line.split('\t')
+    const id = fields.find((f) => f.startsWith('ID:'))?.slice(3)
+    const lb = fields.find((f) => f.startsWith('LB:'))?.slice(3)
+    if (id !== undefined && lb !== undefined && !(id in libraries)) libraries[id] = lb
+  }
+  return libraries
+}
+
 /** `flag.NAME` symbols, lower-case `samtools flags` names. */
 export const FLAG_SYMBOLS: readonly (readonly [string, number])[] = FLAG_NAMES.map(([n, bit]) => [n.toLowerCase(), bit])
 
@@ -60,7 +86,7 @@ export const SYMBOLS: readonly (readonly [string, Node])[] = [
   ['cigar', (x) => str(x.rec.cigar)],
   ['endpos', (x) => num(endPosition(x.rec))],
   ['flag', (x) => num(x.rec.flag)],
-  ['library', () => undef()],
+  ['library', (x) => str(libraryOf(x))],
   ['mapq', (x) => num(x.rec.mapq)],
   ['mpos', (x) => num(x.rec.nextPos + 1)],
   ['mrname', (x) => str(refName(x.refs, x.rec.nextRefID))],

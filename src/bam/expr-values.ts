@@ -15,10 +15,11 @@ export interface Val {
   t: boolean
 }
 
-/** What an expression reads: the record and the header's reference names. */
+/** What an expression reads: the record, the header's reference names, and its read groups' libraries (`@RG` ID → LB). */
 export interface ExprInput {
   rec: RecordView
   refs: readonly Reference[]
+  libraries?: Readonly<Record<string, string>>
 }
 
 export type Node = (x: ExprInput) => Val

@@ -4,8 +4,8 @@
  * The text is compiled once into closures; each record is then evaluated
  * without parsing. What htslib rejects while evaluating (arithmetic on a
  * string, a `B` array tag) drops the record, as samtools does; what can be
- * known wrong before reading a record (syntax, unknown names, `library`,
- * which needs the header's read groups) is refused up front with its position.
+ * known wrong before reading a record (syntax, unknown names) is refused up
+ * front with its position.
  */
 import { BamError } from '../errors.js'
 import type { Reference } from './header.js'
@@ -17,9 +17,11 @@ import {
 import { FLAG_SYMBOLS, SYMBOLS, tagNode } from './expr-symbols.js'
 
 export type { ExprInput } from './expr-values.js'
+export { readGroupLibraries } from './expr-symbols.js'
 
 /**
- * A compiled filter: `test(rec, refs)` is true when samtools would keep the record.
+ * A compiled filter: `test(rec, refs, libraries)` is true when samtools would
+ * keep the record (`libraries`, from {@link readGroupLibraries}, serve `library`).
  *
  * @example
  * ```ts
@@ -28,7 +30,9 @@ export type { ExprInput } from './expr-values.js'
  * ```
  */
 export interface CompiledExpr {
-  test(rec: RecordView, refs: readonly Reference[]): boolean
+  test(rec: RecordView, refs: readonly Reference[], libraries?: Readonly<Record<string, string>>): boolean
+  /** True when the expression names `library` (it then needs the header's read groups). */
+  readonly usesLibrary: boolean
 }
 
 /**
@@ -45,9 +49,10 @@ export function compileExpr(text: string): CompiledExpr {
   parser.skipSpace()
   if (parser.p < text.length) throw parser.error('unexpected text')
   return {
-    test(rec, refs) {
+    usesLibrary: parser.usesLibrary,
+    test(rec, refs, libraries) {
       try {
-        const v = root({ rec, refs })
+        const v = root({ rec, refs, libraries })
         return v.str ? v.t || v.s !== null : v.t || (exists(v) && v.d !== 0)
       } catch (e) {
         if (e instanceof EvalError) return false
@@ -60,6 +65,7 @@ export function compileExpr(text: string): CompiledExpr {
 /** Recursive descent over the text, one method per htslib grammar rule. */
 class Parser {
   p = 0
+  usesLibrary = false
   constructor(readonly text: string) {}
 
   error(why: string): BamError {
@@ -237,7 +243,7 @@ class Parser {
     }
     const sym = SYMBOLS.find(([n]) => rest.startsWith(n))
     if (!sym) return undefined
-    if (sym[0] === 'library') throw this.error('"library" is not supported (it needs the header\'s read groups)')
+    if (sym[0] === 'library') this.usesLibrary = true
     this.p += sym[0].length
     return sym[1]
   }

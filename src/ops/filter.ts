@@ -6,7 +6,7 @@
  * overlaps none of the regions or none of the `-L` BED intervals, when `-e`
  * is false for it, or when `-s` subsampling leaves it out.
  */
-import { compileExpr, type CompiledExpr } from '../bam/expr.js'
+import { compileExpr, readGroupLibraries, type CompiledExpr } from '../bam/expr.js'
 import type { BamHeader, Reference } from '../bam/header.js'
 import type { RecordView } from '../bam/record.js'
 import { inRegionSet, parseBed, resolveRegions, type RegionSet } from '../bam/region-set.js'
@@ -86,6 +86,8 @@ export interface RecordFilter {
   anyFlags?: number
   minMapq?: number
   expression?: string
+  /** `@RG` ID → LB, when the expression names `library`. */
+  libraries?: Record<string, string>
   subsample?: Subsample
   /** Regions (the positional arguments of `view`). */
   regions?: RegionSet
@@ -104,13 +106,13 @@ export interface RecordFilter {
  * ```
  */
 export function recordFilter(o: FilterOptions & RegionOptions): (h: BamHeader) => RecordFilter {
-  if (o.expression !== undefined) compileExpr(o.expression) // refused now, not in every worker
+  const usesLibrary = o.expression !== undefined && compileExpr(o.expression).usesLibrary // a bad expression is refused now, not in every worker
   const sample = o.subsample === undefined ? undefined : subsample(o.subsample, o.subsampleSeed)
   const texts = [...(o.region === undefined ? [] : [o.region]), ...(o.regions ?? [])]
   const warn = o.onRegionWarning
   return (h) => ({
     requiredFlags: o.requiredFlags, excludedFlags: o.excludedFlags, excludedAllFlags: o.excludedAllFlags, anyFlags: o.anyFlags,
-    minMapq: o.minMapq, expression: o.expression, subsample: sample,
+    minMapq: o.minMapq, expression: o.expression, subsample: sample, libraries: usesLibrary ? readGroupLibraries(h.text) : undefined,
     regions: texts.length > 0 ? resolveRegions(texts, h.references, warn && ((e: BamError) => warn(e.message))) : undefined,
     targets: o.targetsBed === undefined ? undefined : parseBed(o.targetsBed, h.references),
   })
@@ -154,7 +156,7 @@ export function keeps(rec: RecordView, o: RecordFilter, refs: readonly Reference
     && (o.regions === undefined || inRegionSet(rec, o.regions))
     && (o.targets === undefined || inRegionSet(rec, o.targets))
     && (o.subsample === undefined || keepsSample(rec, o.subsample))
-    && (o.expression === undefined || expressionOf(o.expression).test(rec, refs))
+    && (o.expression === undefined || expressionOf(o.expression).test(rec, refs, o.libraries))
 }
 
 /**
