@@ -13,8 +13,8 @@ export interface RunInfo {
   context: SharedArrayBuffer
   /**
    * One int32 the main thread sets to 1 when the run is aborted: workers then
-   * drop their chunk at the next check (before inflating, and every few
-   * hundred records) instead of being terminated mid-task.
+   * drop their chunk at the next check (before inflating, and every 16
+   * records) instead of being terminated mid-task.
    */
   cancel?: SharedArrayBuffer
 }

@@ -98,8 +98,8 @@ const visitor = {
   count: 0,
 }
 
-/** Records between two looks at the cancel flag: rare enough to cost nothing, often enough to stop a slow op within milliseconds. */
-export const CANCEL_CHECK_RECORDS = 256
+/** Records between two looks at the cancel flag: an atomic load per 16 records costs nothing measurable, and a slow op (5 ms a record) stops within 80 ms. */
+export const CANCEL_CHECK_RECORDS = 16
 
 function visit(rec: RecordView): void {
   if (++visitor.count === CANCEL_CHECK_RECORDS) {

@@ -18,7 +18,8 @@ describe('option parsing', () => {
     expect(parseInteger('0x704')).toBe(0x704)
     expect(parseInteger('0704')).toBe(0o704)
     expect(() => parseInteger('4x')).toThrow(/invalid integer/)
-    expect(() => parseThreads('0')).toThrow(/at least 1/)
+    expect(parseThreads('0')).toBe(1) // samtools' -@ 0: no extra threads; here one worker
+    expect(() => parseThreads('-1')).toThrow(/invalid integer/)
   })
 })
 
