@@ -147,7 +147,7 @@ export function* setIntervals(set: RegionSet): Generator<[number, number, number
  * `browser`/`track` lines are skipped; fields are separated by whitespace;
  * references absent from the header are ignored. The text is taken as latin1
  * (raw bytes), as header names are. A line with no start, or an end before its
- * start, is an error naming the line.
+ * start, is an error naming the line (and `file` as its source).
  *
  * @example
  * ```ts
@@ -166,10 +166,10 @@ export function parseBed(text: string, refs: readonly Reference[], file = 'BED')
     const interval = bedInterval(fields)
     if (!interval) {
       if (ref === 'browser' || ref === 'track') continue
-      throw new BamError('ERR_OPTION', `${file}: parse error at line ${i + 1}: expected "name start end"`)
+      throw new BamError('ERR_OPTION', `parse error at line ${i + 1}: expected "name start end"`, -1, file)
     }
     const [beg, end] = interval
-    if (end < beg) throw new BamError('ERR_OPTION', `${file}: parse error at line ${i + 1}: end (${end}) must not be less than start (${beg})`)
+    if (end < beg) throw new BamError('ERR_OPTION', `parse error at line ${i + 1}: end (${end}) must not be less than start (${beg})`, -1, file)
     const refID = ids.get(ref)
     if (refID !== undefined) intervals.push([refID, beg, end])
   }

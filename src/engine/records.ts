@@ -10,7 +10,7 @@ import { run, type RunOptions } from './run.js'
 import type { Source } from './source.js'
 
 /** Options of {@link records}: the samtools filters, and regions (found by a full scan). */
-export interface RecordsOptions extends FilterOptions, Omit<RegionOptions, 'targetsBed'>, Omit<RunOptions, 'onOutput'> {}
+export interface RecordsOptions extends FilterOptions, Omit<RegionOptions, 'targetsBed' | 'targetsBedName'>, Omit<RunOptions, 'onOutput'> {}
 
 /**
  * A batch of records in file order. Iterating it yields the same {@link RecordView}

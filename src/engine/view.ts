@@ -21,7 +21,7 @@ import { openBam, warnOnStderr } from './reader.js'
 import type { Source } from './source.js'
 
 /** Which records: the samtools filters, and regions or a BED file read through the index when there is one. */
-export interface SelectionOptions extends FilterOptions, Omit<RegionOptions, 'targetsBed'> {
+export interface SelectionOptions extends FilterOptions, Omit<RegionOptions, 'targetsBed' | 'targetsBedName'> {
   /**
    * Only records overlapping one of the intervals of this BED file (`-L`;
    * 0-based `chr beg end` lines, or `chr pos` 1-based; gzip allowed).
@@ -181,7 +181,7 @@ interface FilteredRun {
 async function runFiltered<R>(source: Source, op: string, selection: SelectionOptions, options: (filter: (h: BamHeader) => RecordFilter) => (h: BamHeader) => RecordFilter, o: FilteredRun): Promise<R> {
   const { targetsFile, noIndex, ...filters } = selection
   const targetsBed = targetsFile === undefined ? undefined : await readBed(targetsFile)
-  const opOptions = options(recordFilter({ ...filters, targetsBed }))
+  const opOptions = options(recordFilter({ ...filters, targetsBed, targetsBedName: targetsFile }))
   const regions = [...(filters.region === undefined ? [] : [filters.region]), ...(filters.regions ?? [])]
   const narrows = (regions.length > 0 && !regions.includes('.')) || (regions.length === 0 && targetsBed !== undefined)
   const index = narrows && !noIndex ? findIndex(source) : undefined

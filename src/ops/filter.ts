@@ -69,6 +69,8 @@ export interface RegionOptions {
   regions?: readonly string[]
   /** Text of a BED file (`-L`): only records overlapping one of its intervals. */
   targetsBed?: string
+  /** The BED file's name, for its parse errors. */
+  targetsBedName?: string
   /**
    * Called for each region that cannot be used (unknown reference, reversed
    * range, bad coordinates), which is then skipped, as samtools warns and
@@ -114,7 +116,7 @@ export function recordFilter(o: FilterOptions & RegionOptions): (h: BamHeader) =
     requiredFlags: o.requiredFlags, excludedFlags: o.excludedFlags, excludedAllFlags: o.excludedAllFlags, anyFlags: o.anyFlags,
     minMapq: o.minMapq, expression: o.expression, subsample: sample, libraries: usesLibrary ? readGroupLibraries(h.text) : undefined,
     regions: texts.length > 0 ? resolveRegions(texts, h.references, warn && ((e: BamError) => warn(e.message))) : undefined,
-    targets: o.targetsBed === undefined ? undefined : parseBed(o.targetsBed, h.references),
+    targets: o.targetsBed === undefined ? undefined : parseBed(o.targetsBed, h.references, o.targetsBedName),
   })
 }
 
