@@ -20,7 +20,7 @@ import type { Source } from './source.js'
  * const mapped = await count('test/fixtures/htslib/htslib_test_ce_1000.bam', { excludedFlags: 4 })
  * ```
  */
-export function count(source: Source, options: FilterOptions & RunOptions = {}): Promise<number> {
+export async function count(source: Source, options: FilterOptions & RunOptions = {}): Promise<number> {
   const { requiredFlags, excludedFlags, excludedAllFlags, anyFlags, minMapq, expression, subsample, subsampleSeed, ...runOptions } = options
   const filters = { requiredFlags, excludedFlags, excludedAllFlags, anyFlags, minMapq, expression, subsample, subsampleSeed }
   checkFilters(filters)
