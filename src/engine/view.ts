@@ -64,9 +64,12 @@ export async function view(source: Source, options: ViewCallOptions): Promise<nu
   if (output === null || (typeof output !== 'string' && typeof (output as Writable)?.write !== 'function')) {
     throw new BamError('ERR_OPTION', `output must be a path or a writable stream, got ${String(output)}`)
   }
-  if (runOptions.redis && header !== 'only' && !(region && !noIndex && findIndex(source))) {
+  const { targetsFile, noIndex, ...filters } = selection
+  const positional = filters.region !== undefined || filters.regions !== undefined || targetsFile !== undefined
+  if (runOptions.redis && header !== 'only' && !(positional && !noIndex && findIndex(source))) {
     const { viewOnCluster } = await import('../cluster/submit.js')
-    const filter = recordFilter({ requiredFlags, excludedFlags, minMapq, region })
+    const targetsBed = targetsFile === undefined ? undefined : await readBed(targetsFile)
+    const filter = recordFilter({ ...filters, targetsBed, targetsBedName: targetsFile })
     const { redis, splitBytes, chunkBytes, onProgress, signal, guessHook, partsDir, onClusterIdle: onIdle } = runOptions as InternalRunOptions
     return viewOnCluster(source, 'view', (h): ViewOptions => ({ ...filter(h), format, level }), { output, format, header }, { redis: redis!, splitBytes, chunkBytes, onProgress, signal, guessHook, partsDir, onIdle })
   }
