@@ -19,7 +19,7 @@ describe('option parsing', () => {
     expect(parseInteger('0704')).toBe(0o704)
     expect(() => parseInteger('4x')).toThrow(/invalid integer/)
     expect(parseThreads('0')).toBe(1) // samtools' -@ 0: no extra threads; here one worker
-    expect(() => parseThreads('-1')).toThrow(/invalid integer/)
+    expect(() => parseThreads('-1')).toThrow(/invalid thread count "-1"/)
   })
 })
 
