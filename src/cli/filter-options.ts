@@ -9,30 +9,14 @@ import { parseFlags } from '../bam/flags.js'
 import { compileExpr } from '../bam/expr.js'
 import { parseSampleArgument } from '../bam/subsample.js'
 import { BamError } from '../errors.js'
+import type { FilterOptions } from '../ops/filter.js'
 
-/** The filters as the library takes them (`view`, `count`, `records`). */
-export interface SamtoolsFilters {
-  requiredFlags?: number
-  excludedFlags?: number
-  excludedAllFlags?: number
-  anyFlags?: number
-  minMapq?: number
-  expression?: string
-  subsample?: number
-  subsampleSeed?: number
-}
+/** The filters as the library takes them (`view`, `count`, `records`): {@link FilterOptions}. */
+export type SamtoolsFilters = FilterOptions
 
-/** Commander's parsed values of {@link addSamtoolsFilters}'s options (each long option is the API's key). */
-export interface FilterFlags {
-  requiredFlags?: number
-  excludedFlags?: number
-  excludedAllFlags?: number
-  anyFlags?: number
-  minMapq?: number
-  expression?: string
+/** Commander's parsed values of {@link addSamtoolsFilters}'s options (each long option is the API's key; `-s` parses to `sample`). */
+export interface FilterFlags extends FilterOptions {
   sample?: { fraction: number; seed: number }
-  subsample?: number
-  subsampleSeed?: number
 }
 
 /** A FLAG option's parser: a number or `samtools flags` names; a repeated option ORs into the earlier value. */

@@ -12,7 +12,7 @@ import { BamError, reviveThrown } from '../errors.js'
 import { inconsistentRecord, type OpDriver } from '../ops/lifecycle.js'
 import type { ChunkDescriptor } from './planner.js'
 import type { ChunkResult } from './task.js'
-import { concatBytes } from '../bytes.js'
+import { concatBytes, joinBytes } from '../bytes.js'
 
 /**
  * Runs a chunk again with an exact start (an offset in carry + inflated data),
@@ -129,7 +129,7 @@ export class Stitcher {
 
   /** The carried bytes in one buffer (copied once, when the record is complete or tiny). */
   private carryBytes(): Uint8Array {
-    if (this.pieces.length > 1) this.pieces = [concatAll(this.pieces, this.carried)]
+    if (this.pieces.length > 1) this.pieces = [joinBytes(this.pieces)]
     return this.pieces[0] ?? new Uint8Array(0)
   }
 
@@ -247,17 +247,6 @@ interface Placed {
 /** File offset of the block holding uncompressed position `u` of a chunk (clamped to its first block). */
 function offsetIn(chunk: Placed, u: number): number {
   return chunk.desc.coffset + blockOffsetOf(new Uint8Array(chunk.compressed), chunk.desc.blockSizes, Math.max(0, u))
-}
-
-/** The pieces, `total` bytes in all, in one new buffer. */
-function concatAll(pieces: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total)
-  let at = 0
-  for (const p of pieces) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
 }
 
 /** Rethrows the failure a worker sent back instead of throwing. */

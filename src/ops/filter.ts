@@ -81,13 +81,7 @@ export interface RegionOptions {
 }
 
 /** The filters as the ops receive them: plain data, the regions resolved against the header. */
-export interface RecordFilter {
-  requiredFlags?: number
-  excludedFlags?: number
-  excludedAllFlags?: number
-  anyFlags?: number
-  minMapq?: number
-  expression?: string
+export interface RecordFilter extends Omit<FilterOptions, 'subsample' | 'subsampleSeed'> {
   /** `@RG` ID → LB, when the expression names `library`. */
   libraries?: Record<string, string>
   subsample?: Subsample

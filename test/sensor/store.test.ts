@@ -73,10 +73,12 @@ describe('RunStore', () => {
     const storeUrl = pathToFileURL(path.join(ROOT, 'dist/src/sensor/store.js')).href
     const script = `import { RunStore } from '${storeUrl}'
       const s = RunStore.open(process.argv[1]); const ids = []
+      while (Date.now() < Number(process.argv[2])) {} // all four start claiming at one instant
       for (let r; (r = s.claim(process.pid, Date.now())); ) ids.push(r.id)
       s.close(); process.stdout.write(JSON.stringify(ids))`
+    const startAt = Date.now() + 3000 // after every claimer has booted, even on a loaded machine
     const claimers = Array.from({ length: 4 }, () => new Promise<number[]>((resolve, reject) => {
-      const p = spawn(process.execPath, ['--input-type=module', '-e', script, dir], { stdio: ['ignore', 'pipe', 'inherit'] })
+      const p = spawn(process.execPath, ['--input-type=module', '-e', script, dir, String(startAt)], { stdio: ['ignore', 'pipe', 'inherit'] })
       let out = ''
       p.stdout.on('data', (d: Buffer) => { out += d.toString() })
       p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as number[]) : reject(new Error(`claimer exited ${code}`))))
