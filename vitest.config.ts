@@ -21,6 +21,15 @@ const SPAWNING = [
   'test/engine/sink.test.ts',
   'test/engine/http.test.ts',
   'test/sensor/bad-record.test.ts',
+  'test/sensor/schema.test.ts',
+  'test/sensor/status-page.test.ts',
+  'test/sensor/operator.test.ts',
+  'test/sensor/job.test.ts',
+  'test/cli/samtools-options.test.ts',
+  'test/cluster/corpus.test.ts',
+  'test/cluster/daemon.test.ts',
+  'test/cluster/faults.test.ts',
+  'test/cluster/task.test.ts',
 ]
 
 /** Slow files: benchmark scaffolding, extreme shapes (1 Mbp reads, 30 000 references), the record fuzzer (it also spawns). */
@@ -29,6 +38,7 @@ const SLOW = [
   'test/bench/peers.test.ts',
   'test/engine/shapes.test.ts',
   'test/engine/fuzz.test.ts',
+  'test/sensor/lister.test.ts', // scans 20,000 files
 ]
 
 export default defineConfig(({ mode }) => ({

@@ -45,7 +45,9 @@ const digest = (rec: RecordView): string => createHash('sha256').update(pythonJs
 describe('RecordView against pysam', () => {
   const files = [...corpusNames().map((n) => corpusBam(n)), path.join(FIXTURES, 'long_cigar.bam')]
   it('has pysam digests for every file', () => {
-    expect(Object.keys(PYSAM).sort()).toEqual(files.map((f) => path.basename(f)).sort())
+    const names = files.map((f) => path.basename(f))
+    expect(names.filter((n) => !(n in PYSAM))).toEqual([])
+    if (!process.env.BAMSTREAM_TEST_FAST) expect(Object.keys(PYSAM).sort()).toEqual(names.sort()) // test:fast runs a corpus subset
   })
   it.each(files)('%s: every field of every record equals pysam', (file) => {
     const name = path.basename(file)
