@@ -120,7 +120,7 @@ export class RunStore {
       fs.mkdirSync(stateDir, { recursive: true })
       db = new Database(file)
       db.pragma('busy_timeout = 10000') // first: every later statement may meet another process's lock
-      db.pragma('journal_mode = WAL')
+      retryBusy(() => db.pragma('journal_mode = WAL'))
       db.pragma('synchronous = FULL')
       db.pragma('cache_size = -32768') // 32 MiB: the pages of a store with 100,000 runs stay in memory
       db.pragma('foreign_keys = ON')
@@ -534,4 +534,31 @@ export function isCorruptionError(e: unknown): boolean {
 
 function params(f: RunFilter): { status: string | null; sensor: string | null; since: number | null } {
   return { status: f.status ?? null, sensor: f.sensor ?? null, since: f.since ?? null }
+}
+
+/** How long {@link retryBusy} keeps trying, and its pause between tries. */
+const BUSY_RETRY_MS = 10_000
+const BUSY_PAUSE_MS = 20
+
+/**
+ * Runs `fn`, trying again while SQLite answers SQLITE_BUSY. Switching a new
+ * database to WAL while another process does the same can fail at once,
+ * without the busy handler being called (SQLite does not wait where waiting
+ * could deadlock), so `busy_timeout` alone does not cover it.
+ *
+ * @example
+ * ```ts
+ * retryBusy(() => db.pragma('journal_mode = WAL'))
+ * ```
+ */
+function retryBusy<T>(fn: () => T): T {
+  const deadline = Date.now() + BUSY_RETRY_MS
+  for (;;) {
+    try {
+      return fn()
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw e
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, BUSY_PAUSE_MS)
+    }
+  }
 }
