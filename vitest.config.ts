@@ -48,7 +48,7 @@ export default defineConfig(({ mode }) => ({
     hookTimeout: 60_000,
     pool: 'forks',
     ...(mode === 'fast'
-      ? { exclude: [...SPAWNING, ...SLOW], env: { BAMSTREAM_TEST_FAST: '1' }, setupFiles: ['test/helpers/no-spawn.ts'], isolate: false }
+      ? { exclude: [...SPAWNING, ...SLOW], env: { BAMSTREAM_TEST_FAST: '1' }, setupFiles: ['test/helpers/no-spawn.ts'], isolate: false, poolOptions: { forks: { minForks: 2, maxForks: 2 } } }
       : {}),
   },
 }))
