@@ -5,17 +5,7 @@ import { zlibInflater } from '../../src/bgzf/inflate.js'
 import { nativeAddonPath } from '../../src/bgzf/native.js'
 import { BSIZE_OFFSET, MAX_BLOCK_DATA } from '../../src/bgzf/writer.js'
 import { BamError } from '../../src/errors.js'
-
-/** Deterministic bytes; `alphabet` small means compressible, 256 means incompressible. */
-function bytes(n: number, seed = 1, alphabet = 256): Uint8Array {
-  const out = new Uint8Array(n)
-  let x = seed >>> 0 || 1
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0 // xorshift32
-    out[i] = x % alphabet
-  }
-  return out
-}
+import { bytes } from '../helpers/bytes.js'
 
 /** Block sizes and inflated sizes of a run of whole blocks, read with the scanner's header parser. */
 function blocksOf(bgzf: Uint8Array): { sizes: number[], isizes: number[] } {

@@ -7,17 +7,7 @@ import {
   BGZF_HEADER_BYTES, BSIZE_OFFSET, BgzfWriter, MAX_BLOCK_DATA, bgzfCompress, compressBlock,
 } from '../../src/bgzf/writer.js'
 import { BamError } from '../../src/errors.js'
-
-/** Deterministic bytes; `alphabet` small means compressible, 256 means incompressible. */
-function bytes(n: number, seed = 1, alphabet = 256): Uint8Array {
-  const out = new Uint8Array(n)
-  let x = seed >>> 0 || 1
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0 // xorshift32
-    out[i] = x % alphabet
-  }
-  return out
-}
+import { bytes } from '../helpers/bytes.js'
 
 /** Splits a BGZF stream into its blocks' sizes with the scanner's own header parser. */
 function blockSizes(bgzf: Uint8Array): number[] {
