@@ -11,15 +11,12 @@
  *    restarted mid-run;
  * 4. a model of 1 TB on N machines from the measured per-split cost.
  */
-import fs from 'node:fs'
-import net from 'node:net'
-import os from 'node:os'
 import path from 'node:path'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { runOnCluster, type ClusterPlan } from '../src/cluster/submit.js'
 import { bamstreamArgv, measure, type Sample } from './measure.js'
 import { ensureCopies, type BenchInput } from './inputs.js'
-import { fmt } from './stats.js'
+import { fmt, median } from './stats.js'
+import { launchWorker, startRedis, type TestRedis as BenchRedis } from './cluster-harness.js'
 
 const MAIN = bamstreamArgv()
 
@@ -170,11 +167,6 @@ function duration(s: number): string {
   return s >= 3600 ? `${fmt(s / 3600, 1)} h` : s >= 60 ? `${fmt(s / 60, 1)} min` : `${fmt(s, 1)} s`
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length === 0 ? 0 : s[Math.floor(s.length / 2)]!
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms))
 }
@@ -187,81 +179,7 @@ async function until(check: () => boolean, timeoutMs = 600_000): Promise<void> {
   }
 }
 
-interface BenchRedis {
-  url: string
-  restart(): Promise<void>
-  stop(): Promise<void>
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo
-      s.close(() => resolve(port))
-    })
-  })
-}
-
-/** redis-server with its append-only file on, in a temporary folder, on a free port. */
-async function startRedis(): Promise<BenchRedis> {
-  const port = await freePort()
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bamstream-bench-redis-'))
-  const launch = async (): Promise<ChildProcess> => {
-    const p = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''], { stdio: ['ignore', 'pipe', 'inherit'] })
-    await waitFor(p, /Ready to accept connections/)
-    return p
-  }
-  let proc = await launch()
-  const stop = async (): Promise<void> => {
-    const exited = new Promise((r) => proc.once('exit', r))
-    proc.kill('SIGTERM')
-    await exited
-  }
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    async restart() {
-      await stop()
-      proc = await launch()
-    },
-    async stop() {
-      await stop()
-      fs.rmSync(dir, { recursive: true, force: true })
-    },
-  }
-}
-
-interface BenchWorker {
-  proc: ChildProcess
-  log(): string
-  stop(): Promise<void>
-}
-
-async function startWorker(url: string, args: string[]): Promise<BenchWorker> {
-  const proc = spawn(MAIN[0]!, [...MAIN.slice(1), 'worker', '--redis', url, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
-  let text = ''
-  proc.stderr!.on('data', (b: Buffer) => { text += b.toString() })
-  await until(() => text.includes('ready on'), 30_000)
-  return {
-    proc,
-    log: () => text,
-    async stop() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return
-      const exited = new Promise((r) => proc.once('exit', r))
-      proc.kill('SIGTERM')
-      await exited
-    },
-  }
-}
-
-function waitFor(proc: ChildProcess, pattern: RegExp): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = ''
-    proc.stdout!.on('data', (b: Buffer) => {
-      seen += b.toString()
-      if (pattern.test(seen)) resolve()
-    })
-    proc.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${seen}`)))
-  })
+/** A worker of the built CLI (with the benchmark's node flags). */
+function startWorker(url: string, args: string[]): ReturnType<typeof launchWorker> {
+  return launchWorker(MAIN, url, args, 30_000)
 }

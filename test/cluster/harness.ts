@@ -4,10 +4,10 @@
  * `bamstream worker` processes started from the built CLI.
  */
 import fs from 'node:fs'
-import net from 'node:net'
-import os from 'node:os'
 import path from 'node:path'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { launchWorker, type TestWorker } from '../../bench/cluster-harness.js'
+
+export { freePort, startRedis, waitFor, type TestRedis, type TestWorker } from '../../bench/cluster-harness.js'
 
 /**
  * True when the cluster tests can run: redis-server is on PATH. CI sets
@@ -18,107 +18,7 @@ export const HAVE_REDIS = Boolean(process.env.BAMSTREAM_REQUIRE_REDIS) || (proce
 /** The built command (`npm test` builds dist/ first). */
 export const MAIN = path.resolve(import.meta.dirname, '../../dist/src/cli/main.js')
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-/** A redis-server of our own. */
-export interface TestRedis {
-  url: string
-  port: number
-  dir: string
-  /** Stops it (SIGTERM: it writes its append-only file first). */
-  stop(): Promise<void>
-  /** Stops it and starts it again on the same port and folder (it reloads its append-only file). */
-  restart(): Promise<void>
-}
-
-/** Starts redis-server with `--appendonly yes` on a free port in a new temporary folder. */
-export async function startRedis(): Promise<TestRedis> {
-  const port = await freePort()
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bamstream-redis-'))
-  let proc = await launch(port, dir)
-  const stop = async (): Promise<void> => {
-    if (proc.exitCode !== null) return
-    const exited = new Promise((resolve) => proc.once('exit', resolve))
-    proc.kill('SIGTERM')
-    await exited
-  }
-  return {
-    url: `redis://127.0.0.1:${port}`, port, dir,
-    async stop() {
-      await stop()
-      fs.rmSync(dir, { recursive: true, force: true })
-    },
-    async restart() {
-      await stop()
-      proc = await launch(port, dir)
-    },
-  }
-}
-
-async function launch(port: number, dir: string): Promise<ChildProcess> {
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--protected-mode', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  await waitFor(proc, /Ready to accept connections/, 'redis-server')
-  return proc
-}
-
-/** A `bamstream worker` process. */
-export interface TestWorker {
-  proc: ChildProcess
-  /** Everything it logged so far. */
-  log(): string
-  /** Stops it (SIGTERM) and waits for its exit. */
-  stop(): Promise<void>
-}
-
 /** Starts a worker process with short lock times, so that a killed worker's split is handed over quickly. */
-export async function startWorker(url: string, extra: string[] = []): Promise<TestWorker> {
-  const proc = spawn(process.execPath, [MAIN, 'worker', '--redis', url, '-@', '1', '--concurrency', '2', '--lock-timeout', '2000', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let text = ''
-  proc.stderr!.on('data', (b: Buffer) => { text += b.toString() })
-  proc.stdout!.on('data', (b: Buffer) => { text += b.toString() })
-  await waitFor(proc, /ready on/, 'bamstream worker')
-  return {
-    proc,
-    log: () => text,
-    async stop() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return
-      const exited = new Promise((resolve) => proc.once('exit', resolve))
-      proc.kill('SIGTERM')
-      await exited
-    },
-  }
-}
-
-/** Resolves once the process prints `pattern` (stdout or stderr); rejects if it exits first. */
-export function waitFor(proc: ChildProcess, pattern: RegExp, what: string, timeoutMs = 20_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = ''
-    const timer = setTimeout(() => done(new Error(`${what} did not start in ${timeoutMs} ms: ${seen}`)), timeoutMs)
-    const onData = (b: Buffer): void => {
-      seen += b.toString()
-      if (pattern.test(seen)) done()
-    }
-    const onExit = (code: number | null): void => done(new Error(`${what} exited (${code}) before it was ready: ${seen}`))
-    const done = (e?: Error): void => {
-      clearTimeout(timer)
-      proc.stdout?.off('data', onData)
-      proc.stderr?.off('data', onData)
-      proc.off('exit', onExit)
-      if (e) reject(e)
-      else resolve()
-    }
-    proc.stdout?.on('data', onData)
-    proc.stderr?.on('data', onData)
-    proc.once('exit', onExit)
-  })
+export function startWorker(url: string, extra: string[] = []): Promise<TestWorker> {
+  return launchWorker([process.execPath, MAIN], url, ['-@', '1', '--concurrency', '2', '--lock-timeout', '2000', ...extra])
 }
