@@ -126,3 +126,24 @@ export function blockOffsetOf(bytes: Uint8Array, blockSizes: ArrayLike<number>, 
   }
   return 0
 }
+
+/**
+ * {@link blockOffsetOf} from the blocks' ISIZE fields instead of their bytes:
+ * offset, within a run of whole blocks, of the block holding decompressed
+ * byte `u` of the run (clamped to the first and last block).
+ *
+ * @example
+ * ```ts
+ * blockOffsetAt([65280, 65280], [20000, 21000], 70000) // 20000: the second block
+ * ```
+ */
+export function blockOffsetAt(isizes: ArrayLike<number>, blockSizes: ArrayLike<number>, u: number): number {
+  let src = 0
+  let dst = 0
+  for (let i = 0; i < blockSizes.length; i++) {
+    dst += isizes[i]!
+    if (u < dst || i === blockSizes.length - 1) return src
+    src += blockSizes[i]!
+  }
+  return 0
+}

@@ -17,7 +17,7 @@ import { compressBlock, MAX_BLOCK_DATA } from './writer.js'
 export type InputKind = 'bgzf' | 'gzip' | 'raw-bam' | 'other'
 
 /** Bytes needed to tell the kinds apart (a gzip header with a `BC` subfield first in its extra field). */
-const SNIFF_BYTES = EXTRA_OFFSET + 4
+export const SNIFF_BYTES = EXTRA_OFFSET + 4
 /** deflate level 0: stored blocks, a copy and a CRC. */
 const STORED = 0
 

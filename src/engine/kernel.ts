@@ -12,6 +12,7 @@ import { inflateIgnoringIsize } from '../bgzf/inflate.js'
 import { BamError } from '../errors.js'
 import { aborted, inconsistentRecord, opDriver } from '../ops/lifecycle.js'
 import type { AnyOp, OpContext } from '../ops/op.js'
+import { readChunk } from './ranges.js'
 import type { ChunkResult, ChunkTask } from './task.js'
 import { concatBytes } from '../bytes.js'
 
@@ -29,8 +30,9 @@ function scratchFor(isize: number): Uint8Array {
   return scratch
 }
 
-/** The chunk's compressed bytes: exactly its blocks (a recycled buffer may be longer). */
+/** The chunk's compressed bytes: exactly its blocks (a recycled buffer may be longer), or read from its file. */
 function compressedBytes(task: ChunkTask): Uint8Array {
+  if (task.file) return readChunk(task.file, task.coffset, task.blockSizes)
   let csize = 0
   for (let i = 0; i < task.blockSizes.length; i++) csize += task.blockSizes[i]!
   return new Uint8Array(task.compressed, 0, csize)

@@ -3,8 +3,10 @@
  * about `chunkBytes` uncompressed and yields each as a dynamic output
  * `{ mappingKey: "chunk_<n>", value }` the moment it is complete.
  */
+import { blockIsize } from '../bgzf/block.js'
 import type { Block } from '../bgzf/scanner.js'
-import type { OpenBam } from './reader.js'
+import type { ChunkFile, WalkedBlock } from './ranges.js'
+import type { LocalBlocks, OpenBam } from './reader.js'
 
 /** A chunk: self-contained compressed bytes plus where they came from. */
 export interface ChunkDescriptor {
@@ -31,6 +33,14 @@ export interface ChunkDescriptor {
    * recycled buffer may be longer.
    */
   compressed: ArrayBuffer
+  /**
+   * Set for a chunk of a local file read by byte ranges (a run's own planning
+   * of an {@link OpenBam} with `file`): `compressed` is then empty, and the
+   * worker reads the bytes from this file itself.
+   */
+  file?: ChunkFile
+  /** With `file`: each block's ISIZE field, to place positions in the chunk's data at file offsets without its bytes. */
+  blockIsizes?: Uint32Array
 }
 
 /** A dynamic output, in the seed's terms. */
@@ -99,6 +109,56 @@ class ChunkBuilder {
   }
 }
 
+/** A chunk of a local file being planned: only its blocks' places and sizes, no bytes. */
+class RangeBuilder {
+  csize = 0
+  isize = 0
+  coffset = -1
+  sizes: number[] = []
+  isizes: number[] = []
+
+  constructor(public start: number) {}
+
+  add(block: Block, isizeField: number): void {
+    if (this.coffset < 0) this.coffset = block.coffset
+    this.csize += block.csize
+    this.isize += block.isize
+    this.sizes.push(block.csize)
+    this.isizes.push(isizeField)
+  }
+
+  finish(index: number, file: ChunkFile): DynamicOutput<ChunkDescriptor> {
+    const mappingKey = `chunk_${index}`
+    const value: ChunkDescriptor = {
+      index, mappingKey, coffset: this.coffset, cend: this.coffset + this.csize, blockCount: this.sizes.length,
+      isize: this.isize, start: this.start, blockSizes: Uint32Array.from(this.sizes), compressed: new ArrayBuffer(0),
+      file: { fd: file.fd, name: file.name }, blockIsizes: Uint32Array.from(this.isizes),
+    }
+    return { mappingKey, value }
+  }
+}
+
+/**
+ * The chunks of a local file read by byte ranges: the same chunks as
+ * {@link planChunks} makes from the blocks' bytes, planned from the block
+ * headers alone. Each chunk's blocks are found by one synchronous run of small
+ * reads, between two turns of the event loop.
+ */
+async function* planRanges(bam: OpenBam, file: LocalBlocks, chunkBytes: number): AsyncGenerator<DynamicOutput<ChunkDescriptor>> {
+  let chunk = new RangeBuilder(bam.first ? bam.first.start : 0)
+  if (bam.first) chunk.add(bam.first.block, blockIsize(bam.first.block.bytes, 0, bam.first.block.csize))
+  let index = 0
+  for (let block: WalkedBlock | undefined; (block = file.walker.next()) !== undefined;) {
+    if (block.eof && block.isize === 0) continue
+    chunk.add(block, block.isizeField)
+    if (chunk.isize - Math.max(chunk.start, 0) >= chunkBytes) {
+      yield chunk.finish(index++, file)
+      chunk = new RangeBuilder(-1)
+    }
+  }
+  if (chunk.sizes.length > 0 && chunk.isize > 0) yield chunk.finish(index, file)
+}
+
 /**
  * Yields the chunks of an opened BAM in file order. Reading stops whenever the
  * consumer stops pulling, which is how backpressure reaches the source. Each
@@ -115,6 +175,7 @@ class ChunkBuilder {
  * ```
  */
 export async function* planChunks(bam: OpenBam, chunkBytes: number, recycler?: BufferRecycler): AsyncGenerator<DynamicOutput<ChunkDescriptor>> {
+  if (bam.file) return yield* planRanges(bam, bam.file, chunkBytes)
   const source = recycler ?? EXACT
   const exact = recycler === undefined
   let guess = FIRST_GUESS

@@ -4,11 +4,12 @@
  */
 import { parseHeader, type BamHeader } from '../bam/header.js'
 import { inflateBlockIgnoringIsize } from '../bgzf/inflate.js'
-import { asBgzf } from '../bgzf/reframe.js'
+import { SNIFF_BYTES, asBgzf, inputKind } from '../bgzf/reframe.js'
 import { scanBlocks, type Block } from '../bgzf/scanner.js'
 import { BamError } from '../errors.js'
 import type { HttpOptions } from './http.js'
-import { openSource, type OpenedSource, type Source } from './source.js'
+import { BlockWalker, readAt, type ChunkFile } from './ranges.js'
+import { localPath, openLocalFile, openSource, type LocalSource, type OpenedSource, type Source } from './source.js'
 
 /** A BAM whose header has been read and whose records are next. */
 export interface OpenBam {
@@ -22,6 +23,17 @@ export interface OpenBam {
   first?: { block: Block; start: number }
   /** File offset where record blocks begin. */
   recordsCoffset: number
+  /**
+   * Set when the BAM is a local file read by byte ranges ({@link openBamForRun}):
+   * its blocks then come without their bytes, and the workers read each chunk
+   * from this file themselves (see ranges.ts).
+   */
+  file?: LocalBlocks
+}
+
+/** A local file's descriptor and the walk over its block headers, which `blocks` also yields from. */
+export interface LocalBlocks extends ChunkFile {
+  walker: BlockWalker
 }
 
 /**
@@ -57,13 +69,64 @@ export function warnOnStderr(message: string): void {
   process.stderr.write(`bamstream: warning: ${message}\n`)
 }
 
+/**
+ * Opens `source` for a run: a local regular BGZF file by byte ranges (the
+ * main thread reads block headers only; `file` is set, see ranges.ts),
+ * anything else (stdin, http(s), a stream, a FIFO, plain gzip or uncompressed
+ * BAM) as {@link openBam} does. Close it with `source.close()` once no chunk
+ * is in flight any more.
+ *
+ * @example
+ * ```ts
+ * const bam = await openBamForRun('test/fixtures/htslib/htslib_test_ce_1000.bam')
+ * bam.source.close()
+ * ```
+ */
+export async function openBamForRun(source: Source, signal?: AbortSignal, http?: HttpOptions, onWarning: (message: string) => void = warnOnStderr): Promise<OpenBam> {
+  const path = localPath(source)
+  const local = path === undefined ? undefined : openLocalFile(path)
+  if (!local) return openBam(source, signal, http, onWarning)
+  try {
+    if (isBgzf(local)) return await readLocalHeader(local, onWarning)
+  } catch (e) {
+    local.close()
+    throw e instanceof BamError ? e.withSource(local.name) : e
+  }
+  local.close()
+  return openBam(source, signal, http, onWarning)
+}
+
+/** True when the file starts like BGZF (too short to tell counts: the walk then says what is wrong). */
+function isBgzf(local: LocalSource): boolean {
+  const head = new Uint8Array(SNIFF_BYTES)
+  return inputKind(head.subarray(0, readAt(local.fd, head, SNIFF_BYTES, 0))) === 'bgzf'
+}
+
+/** The header of a local BGZF file, its blocks read whole by the walk; then the walk goes on with headers only. */
+async function readLocalHeader(local: LocalSource, onWarning: (message: string) => void): Promise<OpenBam> {
+  const walker = new BlockWalker(local.fd, missingEof(local.name, onWarning))
+  walker.withBytes = true
+  const blocks: AsyncIterator<Block> = { next: async () => { const b = walker.next(); return b ? { value: b } : { done: true, value: undefined } } }
+  const bam = await headerFromBlocks(local, blocks, undefined, onWarning)
+  walker.withBytes = false
+  return { ...bam, file: { fd: local.fd, name: local.name, walker } }
+}
+
+function missingEof(name: string, onWarning: (message: string) => void): () => void {
+  return () => onWarning(`${name}: no BGZF EOF marker block at the end: the file may be truncated (read as it is, like samtools)`)
+}
+
 async function readHeader(source: OpenedSource, onWarning: (message: string) => void): Promise<OpenBam> {
   const { kind, stream } = await asBgzf(source.stream)
   const serial = kind === 'gzip' || kind === 'raw-bam' // told once the header shows it is a BAM
     ? `${source.name}: ${kind === 'gzip' ? 'plain gzip, not BGZF' : 'uncompressed BAM'}: read serially (it cannot be split for parallel inflation); byte offsets in its errors are not file offsets`
     : undefined
-  const onMissingEof = (): void => onWarning(`${source.name}: no BGZF EOF marker block at the end: the file may be truncated (read as it is, like samtools)`)
-  const blocks = scanBlocks(stream, onMissingEof)[Symbol.asyncIterator]()
+  const blocks = scanBlocks(stream, missingEof(source.name, onWarning))[Symbol.asyncIterator]()
+  return headerFromBlocks(source, blocks, serial, onWarning)
+}
+
+/** Inflates leading blocks until the header is whole; `serial` is the warning for an input that is not BGZF. */
+async function headerFromBlocks(source: OpenedSource, blocks: AsyncIterator<Block>, serial: string | undefined, onWarning: (message: string) => void): Promise<OpenBam> {
   let buf: Uint8Array = new Uint8Array(64 * 1024)
   let filled = 0
   for (;;) {

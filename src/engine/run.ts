@@ -16,7 +16,7 @@ import { encodeContext } from './context.js'
 import { afterChunk } from './gc.js'
 import { planChunks, type BufferRecycler, type ChunkDescriptor } from './planner.js'
 import { createPool, defaultThreads, inlinePool, isSmallFile, type ChunkPool } from './pool.js'
-import { openBam, type OpenBam } from './reader.js'
+import { openBamForRun, type OpenBam } from './reader.js'
 import type { Source } from './source.js'
 import { Stitcher, type StitchStats } from './stitcher.js'
 import type { ChunkResult, ChunkTask, GuessHook, RunInfo } from './task.js'
@@ -141,7 +141,7 @@ export async function run<R = unknown>(source: Source, op: string, opOptions: ob
   let theOp: AnyOp
   try {
     theOp = await loadOp(ref)
-    bam = await openBam(source, options.signal, options.http, options.onWarning)
+    bam = await openBamForRun(source, options.signal, options.http, options.onWarning)
   } catch (e) {
     if (!options.pool) await pool.destroy()
     throw e
@@ -255,12 +255,13 @@ async function pump(bam: OpenBam, drive: OpDriver, info: RunInfo, pool: ChunkPoo
   const send = (desc: ChunkDescriptor, compressed: ArrayBuffer, start: number, carry?: Uint8Array, carryOffset?: number): Promise<ChunkResult> => {
     const task: ChunkTask = {
       run: info, index: desc.index, compressed, blockSizes: desc.blockSizes, isize: desc.isize,
-      coffset: desc.coffset, start, carry, carryOffset, guessHook: options.guessHook,
+      coffset: desc.coffset, start, carry, carryOffset, guessHook: options.guessHook, file: desc.file,
     }
     // No piscina signal: piscina aborts a running task by terminating its worker, and a result
     // already posted then reaches the pool as "Unexpected message from Worker", an uncaught
     // 'error' event that kills the process. The run's cancel flag stops workers cleanly instead.
-    return pool.run(task, { transferList: [compressed] }) as Promise<ChunkResult>
+    // A chunk read by byte ranges has an empty buffer: nothing to transfer.
+    return pool.run(task, { transferList: compressed.byteLength > 0 ? [compressed] : [] }) as Promise<ChunkResult>
   }
   const stitcher = new Stitcher(drive, (desc, compressed, start, carry, carryOffset) => send(desc, compressed, start, carry, carryOffset))
   const queue: InFlight[] = []

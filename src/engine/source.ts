@@ -112,6 +112,75 @@ async function openFile(path: string, start: number): Promise<OpenedSource> {
   return { name: path, size, stream: wrapErrors(readInto(read, close), path, start), close }
 }
 
+/** A local regular file opened for reading by byte ranges (see ranges.ts): its descriptor, open until `close()`. */
+export interface LocalSource extends OpenedSource {
+  /** The open descriptor; positional reads only (any thread of the process may use it until `close()`). */
+  fd: number
+  size: number
+}
+
+/**
+ * The local path `source` names (a path, or a `file:` URL), or undefined for
+ * stdin, http(s) URLs and streams.
+ *
+ * @example
+ * ```ts
+ * localPath('file:///data/x.bam') // '/data/x.bam'
+ * localPath('-') // undefined
+ * ```
+ */
+export function localPath(source: Source): string | undefined {
+  if (source instanceof URL) return source.protocol === 'file:' ? fileURLToPath(source) : undefined
+  if (typeof source !== 'string' || source === '-' || /^https?:\/\//i.test(source)) return undefined
+  return /^file:/i.test(source) ? fileURLToPath(source) : source
+}
+
+/**
+ * Opens a local file for reading by byte ranges, or returns undefined when it
+ * is not a regular file (a FIFO, a device: those are streamed). Fails as
+ * {@link openSource} does for a file that cannot be opened or is a directory.
+ *
+ * @example
+ * ```ts
+ * const file = openLocalFile('test/fixtures/htslib/htslib_test_ce_1000.bam')
+ * file?.close()
+ * ```
+ */
+export function openLocalFile(path: string): LocalSource | undefined {
+  let fd: number
+  let stat: fs.Stats
+  try {
+    fd = fs.openSync(path, 'r')
+  } catch (e) {
+    throw new BamError('ERR_SOURCE', `cannot open: ${errnoText(e as Error)}`, -1, path)
+  }
+  try {
+    stat = fs.fstatSync(fd)
+  } catch (e) {
+    fs.closeSync(fd)
+    throw new BamError('ERR_SOURCE', `cannot open: ${errnoText(e as Error)}`, -1, path)
+  }
+  if (!stat.isFile()) {
+    fs.closeSync(fd)
+    if (stat.isDirectory()) throw new BamError('ERR_SOURCE', 'is a directory, not a BAM file', -1, path)
+    return undefined
+  }
+  let closed = false
+  const close = (): void => {
+    if (!closed) fs.closeSync(fd)
+    closed = true
+  }
+  let position = 0
+  const read = (buf: Uint8Array): Promise<number> => new Promise((resolve, reject) => {
+    fs.read(fd, buf, 0, buf.length, position, (e, n) => {
+      if (e) return reject(e)
+      position += n
+      resolve(n)
+    })
+  })
+  return { name: path, size: stat.size, fd, stream: wrapErrors(readInto(read, () => {}), path), close }
+}
+
 /** stdin: read from fd 0 into one reused buffer (like a file); its size is known when it is a file. */
 function openStdin(): OpenedSource {
   let size: number | undefined

@@ -7,7 +7,7 @@
 import { BLOCK_SIZE_BYTES, FIXED_BYTES } from '../bam/record.js'
 import { RECORD_OK, checkFixedFields } from '../bam/validate.js'
 import type { WalkEnd } from '../bam/walk.js'
-import { blockOffsetOf } from '../bgzf/block.js'
+import { blockOffsetAt, blockOffsetOf } from '../bgzf/block.js'
 import { BamError, reviveThrown } from '../errors.js'
 import { inconsistentRecord, type OpDriver } from '../ops/lifecycle.js'
 import type { ChunkDescriptor } from './planner.js'
@@ -246,7 +246,10 @@ interface Placed {
 
 /** File offset of the block holding uncompressed position `u` of a chunk (clamped to its first block). */
 function offsetIn(chunk: Placed, u: number): number {
-  return chunk.desc.coffset + blockOffsetOf(new Uint8Array(chunk.compressed), chunk.desc.blockSizes, Math.max(0, u))
+  const { desc } = chunk
+  const at = Math.max(0, u)
+  // a chunk read by byte ranges has no bytes here: its blocks' ISIZE fields came with it
+  return desc.coffset + (desc.blockIsizes ? blockOffsetAt(desc.blockIsizes, desc.blockSizes, at) : blockOffsetOf(new Uint8Array(chunk.compressed), desc.blockSizes, at))
 }
 
 /** Rethrows the failure a worker sent back instead of throwing. */

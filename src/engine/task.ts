@@ -2,6 +2,7 @@
  * Messages between the main thread and the pool's workers.
  */
 import type { SerializedBamError, SerializedThrown } from '../errors.js'
+import type { ChunkFile } from './ranges.js'
 
 /** What a worker needs to know about the run a chunk belongs to. */
 export interface RunInfo {
@@ -27,8 +28,10 @@ export interface ChunkTask {
   run: RunInfo
   /** Chunk index in file order. */
   index: number
-  /** The chunk's whole BGZF blocks; transferred to the worker, and back. */
+  /** The chunk's whole BGZF blocks; transferred to the worker, and back. Empty when `file` is set. */
   compressed: ArrayBuffer
+  /** A local file to read the chunk's blocks from (`[coffset, coffset + Σ blockSizes)`) instead of `compressed`. */
+  file?: ChunkFile
   /** On-disk size of each block. */
   blockSizes: Uint32Array
   /** Total uncompressed size. */
