@@ -38,7 +38,7 @@ const RULES: [Category, (f: CallFrame, file: string) => boolean][] = [
   ['inflate', (f, file) => file.startsWith('inflate') || ['inflate', 'gunzipSync', 'processChunkSync', 'inflateRawSync'].includes(f.functionName)],
   ['parse (walk, boundary guess)', (_, file) => ['walk.js', 'boundary.js', 'record.js', 'kernel.js', 'chunk.js'].includes(file)],
   ['op kernel', (f, file) => f.url.includes('/ops/') || ['sam.js', 'aux.js', 'flags.js'].includes(file) || f.functionName === 'samAppend'],
-  ['read, scan, plan', (f, file) => ['scanner.js', 'planner.js', 'source.js', 'reader.js', 'block.js', 'header.js'].includes(file) || ['read', 'readSync', 'fstat', 'open'].includes(f.functionName)],
+  ['read, scan, plan', (f, file) => ['scanner.js', 'planner.js', 'source.js', 'reader.js', 'block.js', 'header.js', 'ranges.js'].includes(file) || ['read', 'readSync', 'fstat', 'open'].includes(f.functionName)],
   ['stitch, merge', (_, file) => ['stitcher.js', 'run.js', 'bytes.js'].includes(file)],
   ['transfer (messages, structured clone)', (f) => f.url.includes('piscina') || f.url.includes('internal/worker') || f.url.includes('internal/per_context/messageport') || ['postMessage', 'structuredClone', 'receiveMessageOnPort'].includes(f.functionName)],
   ['output (write)', (f, file) => ['sink.js', 'output.js', 'view.js'].includes(file) || f.url.includes('internal/streams') || f.url.includes('internal/fs') || ['writeBuffer', 'writeUtf8String', 'writev', 'writeSync', 'writeBuffers'].includes(f.functionName)],

@@ -5,7 +5,7 @@
  */
 import { blockIsize } from '../bgzf/block.js'
 import type { Block } from '../bgzf/scanner.js'
-import type { ChunkFile, WalkedBlock } from './ranges.js'
+import type { ChunkFile } from './ranges.js'
 import type { LocalBlocks, OpenBam } from './reader.js'
 
 /** A chunk: self-contained compressed bytes plus where they came from. */
@@ -109,54 +109,74 @@ class ChunkBuilder {
   }
 }
 
-/** A chunk of a local file being planned: only its blocks' places and sizes, no bytes. */
+/** Most blocks a chunk of the default size holds is a few dozen; the scratch grows for more. */
+const FIRST_BLOCKS = 256
+
+/** The chunks of a local file being planned: only their blocks' places and sizes, no bytes, in reused scratch arrays. */
 class RangeBuilder {
   csize = 0
   isize = 0
   coffset = -1
-  sizes: number[] = []
-  isizes: number[] = []
+  count = 0
+  private sizes = new Uint32Array(FIRST_BLOCKS)
+  private isizes = new Uint32Array(FIRST_BLOCKS)
 
-  constructor(public start: number) {}
+  constructor(private readonly file: ChunkFile, public start: number) {}
 
-  add(block: Block, isizeField: number): void {
-    if (this.coffset < 0) this.coffset = block.coffset
-    this.csize += block.csize
-    this.isize += block.isize
-    this.sizes.push(block.csize)
-    this.isizes.push(isizeField)
+  add(coffset: number, csize: number, isize: number, isizeField: number): void {
+    if (this.coffset < 0) this.coffset = coffset
+    if (this.count === this.sizes.length) {
+      this.sizes = grow(this.sizes)
+      this.isizes = grow(this.isizes)
+    }
+    this.sizes[this.count] = csize
+    this.isizes[this.count++] = isizeField
+    this.csize += csize
+    this.isize += isize
   }
 
-  finish(index: number, file: ChunkFile): DynamicOutput<ChunkDescriptor> {
+  /** The chunk so far as a descriptor; the builder then starts the next chunk (with a start to guess). */
+  finish(index: number): DynamicOutput<ChunkDescriptor> {
     const mappingKey = `chunk_${index}`
     const value: ChunkDescriptor = {
-      index, mappingKey, coffset: this.coffset, cend: this.coffset + this.csize, blockCount: this.sizes.length,
-      isize: this.isize, start: this.start, blockSizes: Uint32Array.from(this.sizes), compressed: new ArrayBuffer(0),
-      file: { fd: file.fd, name: file.name }, blockIsizes: Uint32Array.from(this.isizes),
+      index, mappingKey, coffset: this.coffset, cend: this.coffset + this.csize, blockCount: this.count,
+      isize: this.isize, start: this.start, blockSizes: this.sizes.slice(0, this.count), compressed: new ArrayBuffer(0),
+      file: this.file, blockIsizes: this.isizes.slice(0, this.count),
     }
+    this.csize = 0
+    this.isize = 0
+    this.coffset = -1
+    this.count = 0
+    this.start = -1
     return { mappingKey, value }
   }
+}
+
+function grow(a: Uint32Array): Uint32Array<ArrayBuffer> {
+  const b = new Uint32Array(2 * a.length)
+  b.set(a)
+  return b
 }
 
 /**
  * The chunks of a local file read by byte ranges: the same chunks as
  * {@link planChunks} makes from the blocks' bytes, planned from the block
  * headers alone. Each chunk's blocks are found by one synchronous run of small
- * reads, between two turns of the event loop.
+ * reads.
  */
 async function* planRanges(bam: OpenBam, file: LocalBlocks, chunkBytes: number): AsyncGenerator<DynamicOutput<ChunkDescriptor>> {
-  let chunk = new RangeBuilder(bam.first ? bam.first.start : 0)
-  if (bam.first) chunk.add(bam.first.block, blockIsize(bam.first.block.bytes, 0, bam.first.block.csize))
+  const chunk = new RangeBuilder({ fd: file.fd, name: file.name }, bam.first ? bam.first.start : 0)
+  const first = bam.first?.block
+  if (first) chunk.add(first.coffset, first.csize, first.isize, blockIsize(first.bytes, 0, first.csize))
+  const walker = file.walker
   let index = 0
-  for (let block: WalkedBlock | undefined; (block = file.walker.next()) !== undefined;) {
-    if (block.eof && block.isize === 0) continue
-    chunk.add(block, block.isizeField)
-    if (chunk.isize - Math.max(chunk.start, 0) >= chunkBytes) {
-      yield chunk.finish(index++, file)
-      chunk = new RangeBuilder(-1)
-    }
+  while (walker.advance()) {
+    const isize = walker.isize
+    if (walker.eof && isize === 0) continue
+    chunk.add(walker.coffset, walker.csize, isize, walker.isizeField)
+    if (chunk.isize - Math.max(chunk.start, 0) >= chunkBytes) yield chunk.finish(index++)
   }
-  if (chunk.sizes.length > 0 && chunk.isize > 0) yield chunk.finish(index, file)
+  if (chunk.count > 0 && chunk.isize > 0) yield chunk.finish(index)
 }
 
 /**

@@ -11,7 +11,7 @@
  * during the run is not half read.
  */
 import fs from 'node:fs'
-import { EOF_BLOCK, EXTRA_OFFSET, MAX_BLOCK_ISIZE, XLEN_OFFSET, blockIsize, blockSize } from '../bgzf/block.js'
+import { EOF_BLOCK, EXTRA_OFFSET, MAX_BLOCK_ISIZE, XLEN_OFFSET, blockIsize, blockSize, isEofBlock } from '../bgzf/block.js'
 import type { Block } from '../bgzf/scanner.js'
 import { BamError } from '../errors.js'
 
@@ -55,26 +55,31 @@ export function readAt(fd: number, into: Uint8Array, length: number, position: n
   return done
 }
 
+const EMPTY = new Uint8Array(0)
+
 /** A small read-ahead window over a file: serves the header walk's many tiny reads with few system calls. */
 class FileWindow {
+  /** The file's bytes from offset `at` on, as many as the last read got. */
+  view = new Uint8Array(0)
+  at = 0
   private buf = new Uint8Array(MAX_BLOCK_ISIZE + READ_AHEAD)
-  private at = 0
-  private have = 0
 
   constructor(private readonly fd: number) {}
 
-  /** Up to `length` bytes at `position` (fewer only where the file ends); valid until the next call. */
-  get(position: number, length: number): Uint8Array {
-    if (position < this.at || position + length > this.at + this.have) this.fill(position, length + READ_AHEAD)
-    const from = position - this.at
-    return this.buf.subarray(from, Math.min(from + length, this.have))
+  /**
+   * Makes `length` bytes at `position` available in `view` (fewer only where
+   * the file ends) and returns where they begin in it; valid until the next call.
+   */
+  load(position: number, length: number): number {
+    if (position < this.at || position + length > this.at + this.view.length) this.fill(position, length + READ_AHEAD)
+    return position - this.at
   }
 
   private fill(position: number, length: number): void {
     if (this.buf.length < length) this.buf = new Uint8Array(length)
     this.at = position
-    this.have = 0 // a failed read leaves nothing cached
-    this.have = readAt(this.fd, this.buf, length, position)
+    this.view = EMPTY // a failed read leaves nothing cached
+    this.view = this.buf.subarray(0, readAt(this.fd, this.buf, length, position))
   }
 }
 
@@ -86,22 +91,28 @@ class FileWindow {
  * `ERR_TRUNCATED` for a file that ends inside a block or, unless
  * `onMissingEof` is given, without the EOF marker block.
  *
+ * {@link BlockWalker.advance} moves a cursor (no allocation per block: the
+ * planner's loop); {@link BlockWalker.next} returns each block as an object.
  * Blocks come without their bytes (`bytes` is empty) unless `withBytes` is set:
  * the header is read that way, then the chunks' bytes are read by the workers.
  *
  * @example
  * ```ts
- * const walker = new BlockWalker(fd, 'x.bam')
- * for (let b = walker.next(); b; b = walker.next()) console.log(b.coffset, b.csize, b.isize)
+ * const walker = new BlockWalker(fd)
+ * while (walker.advance()) console.log(walker.coffset, walker.csize, walker.isize)
  * ```
  */
 export class BlockWalker {
-  /** Give each block's bytes (a view valid until the next call) instead of none. */
+  /** Read each block's bytes too (`next()` gives them, a view valid until the next call). */
   withBytes = false
+  /** The current block (after `advance()` returned true): its file offset, size on disk, ISIZE field, and whether it is the EOF marker. */
+  coffset = 0
+  csize = 0
+  isizeField = 0
+  eof = false
   private readonly window: FileWindow
   private position: number
   private any = false
-  private sawEof = false
   private ended = false
 
   constructor(private readonly fd: number, private readonly onMissingEof?: (offset: number) => void, start = 0) {
@@ -109,46 +120,60 @@ export class BlockWalker {
     this.position = start
   }
 
-  /** The next block, or undefined at the end of the file. */
-  next(): WalkedBlock | undefined {
-    if (this.ended) return undefined
+  /** The current block's ISIZE, capped at 65536 as the scanner caps it (see scanner.ts). */
+  get isize(): number {
+    return Math.min(this.isizeField, MAX_BLOCK_ISIZE)
+  }
+
+  /** Moves to the next block; false at the end of the file (told once). */
+  advance(): boolean {
+    if (this.ended) return false
     const pos = this.position
     const size = this.blockSizeAt(pos)
     if (size === 0) return this.end()
-    const bytes = this.withBytes ? this.window.get(pos, size) : undefined
-    if (bytes && bytes.length < size) this.truncated(pos)
     const t = Math.min(size, TAIL_BYTES)
-    const tail = bytes ? bytes.subarray(size - t) : this.window.get(pos + size - t, t)
-    if (tail.length < t) this.truncated(pos)
-    const isizeField = blockIsize(tail, 0, t)
-    const eof = size === EOF_BLOCK.length && EOF_BLOCK.every((b, i) => tail[i] === b)
+    const w = this.window
+    const at = this.withBytes ? w.load(pos, size) + size - t : w.load(pos + size - t, t)
+    if (w.view.length - at < t) this.truncated(pos)
+    this.isizeField = blockIsize(w.view, at, t)
+    this.eof = size === EOF_BLOCK.length && isEofBlock(w.view, at, size)
+    this.coffset = pos
+    this.csize = size
     this.position = pos + size
     this.any = true
-    this.sawEof = eof
-    // an ISIZE above the BGZF limit is taken as the limit, as the scanner takes it (see scanner.ts)
-    return { coffset: pos, csize: size, isize: Math.min(isizeField, MAX_BLOCK_ISIZE), isizeField, bytes: bytes ?? EMPTY, eof }
+    return true
+  }
+
+  /** The next block as an object, or undefined at the end of the file. */
+  next(): WalkedBlock | undefined {
+    if (!this.advance()) return undefined
+    const w = this.window
+    const bytes = this.withBytes ? w.view.subarray(this.coffset - w.at, this.coffset - w.at + this.csize) : EMPTY
+    return { coffset: this.coffset, csize: this.csize, isize: this.isize, isizeField: this.isizeField, bytes, eof: this.eof }
   }
 
   /** The size of the block at `pos` (BSIZE + 1), or 0 at the end of the file; throws for a bad or cut-off header. */
   private blockSizeAt(pos: number): number {
+    const w = this.window
     for (let want = HEADER_BYTES; ;) {
-      const head = this.window.get(pos, want)
-      if (head.length === 0) return 0
-      const size = blockSize(head, 0, pos)
+      const at = w.load(pos, want)
+      const have = w.view.length - at
+      if (have <= 0) return 0
+      const size = blockSize(w.view, at, pos) // the view ends where the file does, if it does
       if (size >= 0) return size
-      if (head.length < want) this.truncated(pos)
-      want = EXTRA_OFFSET + (head[XLEN_OFFSET]! | (head[XLEN_OFFSET + 1]! << 8)) // a longer extra field
+      if (have < want) this.truncated(pos)
+      want = EXTRA_OFFSET + (w.view[at + XLEN_OFFSET]! | (w.view[at + XLEN_OFFSET + 1]! << 8)) // a longer extra field
     }
   }
 
-  private end(): undefined {
+  private end(): false {
     this.ended = true
     if (!this.any) throw new BamError('ERR_NOT_BGZF', 'not a BGZF file: the input is empty', 0)
-    if (!this.sawEof) {
+    if (!this.eof) {
       if (!this.onMissingEof) throw new BamError('ERR_TRUNCATED', 'truncated file: no BGZF EOF marker block at the end', this.position)
       this.onMissingEof(this.position)
     }
-    return undefined
+    return false
   }
 
   private truncated(pos: number): never {
@@ -157,7 +182,6 @@ export class BlockWalker {
   }
 }
 
-const EMPTY = new Uint8Array(0)
 
 /**
  * One read buffer per thread, reused from chunk to chunk (like the inflate
