@@ -3,7 +3,7 @@
  * about `chunkBytes` uncompressed and yields each as a dynamic output
  * `{ mappingKey: "chunk_<n>", value }` the moment it is complete.
  */
-import { blockIsize } from '../bgzf/block.js'
+import { EOF_BLOCK, blockIsize } from '../bgzf/block.js'
 import type { Block } from '../bgzf/scanner.js'
 import type { ChunkFile } from './ranges.js'
 import type { LocalBlocks, OpenBam } from './reader.js'
@@ -169,10 +169,17 @@ async function* planRanges(bam: OpenBam, file: LocalBlocks, chunkBytes: number):
   const first = bam.first?.block
   if (first) chunk.add(first.coffset, first.csize, first.isize, blockIsize(first.bytes, 0, first.csize))
   const walker = file.walker
+  // EOF marker blocks (concatenated files) are left out of chunks, but one between two blocks
+  // of a chunk is kept in it (it inflates to nothing): a chunk is one byte range of the file
+  const skipped: number[] = []
   let index = 0
   while (walker.advance()) {
     const isize = walker.isize
-    if (walker.eof && isize === 0) continue
+    if (walker.eof && isize === 0) {
+      if (chunk.count > 0) skipped.push(walker.csize)
+      continue
+    }
+    for (const size of skipped.splice(0)) chunk.add(walker.coffset, size, 0, 0)
     chunk.add(walker.coffset, walker.csize, isize, walker.isizeField)
     if (chunk.isize - Math.max(chunk.start, 0) >= chunkBytes) yield chunk.finish(index++)
   }
@@ -202,16 +209,22 @@ export async function* planChunks(bam: OpenBam, chunkBytes: number, recycler?: B
   let chunk = new ChunkBuilder(source, guess, bam.first ? bam.first.start : 0)
   if (bam.first) chunk.add(bam.first.block)
   let index = 0
+  let eofs = 0 // EOF marker blocks since the chunk's last block: kept if another block follows (see planRanges)
   for (;;) {
     const next = await bam.blocks.next()
     if (next.done) break
     const block = next.value
-    if (block.eof && block.isize === 0) continue
+    if (block.eof && block.isize === 0) {
+      if (chunk.sizes.length > 0) eofs++
+      continue
+    }
+    for (; eofs > 0; eofs--) chunk.add({ ...block, csize: EOF_BLOCK.length, isize: 0, bytes: EOF_BLOCK, eof: true })
     chunk.add(block)
     if (chunk.isize - Math.max(chunk.start, 0) >= chunkBytes) {
       guess = Math.max(guess, chunk.csize)
       yield chunk.finish(index++, exact)
       chunk = new ChunkBuilder(source, guess, -1)
+      eofs = 0
     }
   }
   if (chunk.sizes.length > 0 && chunk.isize > 0) yield chunk.finish(index, exact)

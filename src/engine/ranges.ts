@@ -227,7 +227,7 @@ function checkBlocks(bytes: Uint8Array, name: string, coffset: number, blockSize
     const expected = blockSizes[i]!
     let size: number
     try {
-      size = blockSize(bytes.subarray(0, pos + expected), pos, coffset + pos)
+      size = blockSize(bytes, pos, coffset + pos)
     } catch {
       size = -1
     }

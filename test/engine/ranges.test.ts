@@ -158,6 +158,30 @@ describe('runs over a path and over a stream of the same bytes', () => {
     }
   })
 
+  it('agree, at true file offsets, with EOF marker blocks between the blocks of a chunk (kept in it: a chunk is one byte range)', async () => {
+    const offsets: number[] = []
+    for (let p = 0; p < bytes.length; p += (bytes[p + 16]! | (bytes[p + 17]! << 8)) + 1) offsets.push(p)
+    const parts: Uint8Array[] = []
+    offsets.forEach((at, i) => {
+      parts.push(bytes.subarray(at, offsets[i + 1] ?? bytes.length))
+      if (i % 3 === 1 && i < offsets.length - 1) parts.push(EOF_BLOCK, EOF_BLOCK)
+    })
+    const padded = Buffer.concat(parts)
+    const last = offsets.length - 2
+    for (const flip of [-1, offsets[last]! + 28 * last + 60]) {
+      const data = Uint8Array.from(padded)
+      if (flip >= 0) data[flip]! ^= 0x5a
+      let block = 0 // the file offset of the block holding the flipped byte
+      for (let p = 0; p <= flip; p += (data[p + 16]! | (data[p + 17]! << 8)) + 1) block = p
+      if (flip >= 0) expect(await outcome(() => flagstat(stream(data), { pool }))).toMatchObject({ offset: block })
+      for (const chunkBytes of [1, 30_000, undefined]) {
+        const o = { pool, chunkBytes }
+        expect(await outcome(() => flagstat(write('eofs.bam', data), o)), `${flip} ${chunkBytes}`).toEqual(await outcome(() => flagstat(stream(data), o)))
+      }
+    }
+    expect(await count(write('eofs.bam', padded), { pool })).toBe(await count(SAMPLE, { pool }))
+  })
+
   it('are exact when every guessed chunk start is wrong (the stitcher redoes chunks read by range)', async () => {
     const want = await flagstat(stream(bytes), { pool })
     for (const guessHook of ['misalign', 'skip'] as const) {
