@@ -16,7 +16,7 @@ import { encodeContext } from './context.js'
 import { afterChunk } from './gc.js'
 import { planChunks, type BufferRecycler, type ChunkDescriptor } from './planner.js'
 import { createPool, defaultThreads, inlinePool, isSmallFile, type ChunkPool } from './pool.js'
-import { openBamForRun, type OpenBam } from './reader.js'
+import { openBam, openBamForRun, type OpenBam } from './reader.js'
 import type { Source } from './source.js'
 import { Stitcher, type StitchStats } from './stitcher.js'
 import type { ChunkResult, ChunkTask, GuessHook, RunInfo } from './task.js'
@@ -141,7 +141,9 @@ export async function run<R = unknown>(source: Source, op: string, opOptions: ob
   let theOp: AnyOp
   try {
     theOp = await loadOp(ref)
-    bam = await openBamForRun(source, options.signal, options.http, options.onWarning)
+    // --buffered holds every chunk's bytes (the "assets" way, for comparison): it reads them on this thread
+    const open = (options as InternalRunOptions).buffered ? openBam : openBamForRun
+    bam = await open(source, options.signal, options.http, options.onWarning)
   } catch (e) {
     if (!options.pool) await pool.destroy()
     throw e
