@@ -101,4 +101,5 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-await main(process.argv)
+// Not awaited: the bundle (scripts/bundle.mjs) is CommonJS, which has no top-level await. main() reports its own errors.
+void main(process.argv)

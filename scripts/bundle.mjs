@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+// Bundles the compiled CLI and the pool's worker (tsc's output in dist/) with esbuild, so that
+// Node reads and compiles one file at start-up instead of resolving, reading and linking ~60
+// ES modules (README "Start-up"):
+//
+//   dist/bundle/bamstream.cjs       the `bamstream` command (package.json "bin")
+//   dist/bundle/worker.cjs          the pool's worker (src/engine/pool.ts's workerFilename() picks it
+//                                   when it runs from the bundle itself)
+//   dist/bundle/listing-worker.js   the daemon's directory-listing worker (src/sensor/lister.ts finds it
+//                                   beside its caller)
+//
+// CommonJS, not ES modules: Node 20 loads a CommonJS file synchronously, without the ES module
+// loader's per-module resolution, asynchronous reads and linking (measured: ~20 ms less per start
+// than an ES module bundle split at the dynamic imports). Each module of the bundle still runs only
+// when first imported: a command's `await import()` of its engine becomes a call that initialises
+// that part of the file. A user's op module is still loaded with import(), as before.
+// `import.meta.url` is the bundle file's URL. The files sit two levels below the package root,
+// where dist/src/<dir>/*.js's modules are one deeper: paths made from import.meta.url (the native
+// addon) are looked up at both depths. The runtime dependencies other than commander stay external
+// (native addons; piscina; bullmq and ioredis, loaded only by cluster runs).
+//
+// Files are replaced one by one, atomically, so that a command running from the bundle meanwhile,
+// or a second bundling at the same time, sees whole files.
+// usage: node scripts/bundle.mjs [--if-stale] [--metafile]   (run by `npm run build` and `prepare` after tsc;
+//   --if-stale: only when some compiled file in dist/src or dist/workers is newer than the bundle, as the tests and
+//   benchmarks call it, which run the bundled command after a bare `tsc`)
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import * as esbuild from 'esbuild'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const outdir = path.join(root, 'dist/bundle')
+const ENTRY = path.join(outdir, 'bamstream.cjs')
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
+/** Bundled in: commander (pure JavaScript, ~10 files). Every other dependency stays a package import. */
+const BUNDLED_DEPENDENCIES = ['commander']
+const external = Object.keys(pkg.dependencies ?? {}).filter((d) => !BUNDLED_DEPENDENCIES.includes(d))
+const SOURCES = { cli: 'dist/src/cli/main.js', worker: 'dist/workers/chunk.js', lister: 'dist/src/sensor/listing-worker.js' }
+
+/**
+ * commander requires node:child_process when it loads, for subcommands run as separate
+ * executables, which bamstream has none of; with it come node:net, node:dgram and more (~6 ms
+ * at every start). In the bundle, commander gets an object that loads it on first use instead.
+ */
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) => (
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy' } : undefined
+    ))
+    build.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
+      loader: 'js',
+      contents: "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] })",
+    }))
+  },
+}
+
+const common = {
+  absWorkingDir: root,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  external,
+  plugins: [lazyChildProcess],
+  sourcemap: true,
+  write: false,
+  metafile: true,
+  logLevel: 'warning',
+}
+/** CommonJS output: `import.meta.url` made from __filename. */
+const commonjs = {
+  ...common,
+  format: 'cjs',
+  define: { 'import.meta.url': '__bamstreamModuleUrl' },
+  banner: { js: "const __bamstreamModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+}
+
+for (const entry of Object.values(SOURCES)) {
+  if (!fs.existsSync(path.join(root, entry))) {
+    console.error(`bundle: ${entry} is missing: run tsc first (npm run build)`)
+    process.exit(1)
+  }
+}
+if (process.argv.includes('--if-stale') && !isStale()) process.exit(0)
+
+const builds = [
+  await esbuild.build({ ...commonjs, stdin: cliSource(), outfile: ENTRY }),
+  await esbuild.build({ ...commonjs, entryPoints: [SOURCES.worker], outfile: path.join(outdir, 'worker.cjs') }),
+  await esbuild.build({
+    ...common, format: 'esm', entryPoints: [SOURCES.lister], outfile: path.join(outdir, 'listing-worker.js'),
+    banner: { js: "import { createRequire as __bamstreamCreateRequire } from 'node:module';\nconst require = __bamstreamCreateRequire(import.meta.url);" },
+  }),
+]
+writeOutputs(builds.flatMap((b) => b.outputFiles))
+
+if (process.argv.includes('--metafile')) {
+  for (const b of builds) console.log(await esbuild.analyzeMetafile(b.metafile))
+}
+console.log(`bundle: ${builds.map((b) => path.basename(b.outputFiles.find((f) => !f.path.endsWith('.map')).path)).join(', ')} in ${path.relative(root, outdir)}/`)
+
+/**
+ * The CLI's compiled entry, read as the bundle's input. Its first line is `#!/usr/bin/env -S node …`,
+ * which esbuild keeps; a CommonJS file has no top-level await, so the entry must start `main()`
+ * without awaiting it (src/cli/main.ts does).
+ */
+function cliSource() {
+  const contents = fs.readFileSync(path.join(root, SOURCES.cli), 'utf8')
+  if (/^await /m.test(contents)) throw new Error(`bundle: ${SOURCES.cli} has a top-level await, which CommonJS cannot hold`)
+  return { contents, resolveDir: path.dirname(path.join(root, SOURCES.cli)), sourcefile: SOURCES.cli, loader: 'js' }
+}
+
+/** True when the bundle is missing or older than some compiled module it is made of. */
+function isStale() {
+  let built
+  try {
+    built = fs.statSync(ENTRY).mtimeMs
+  } catch {
+    return true
+  }
+  const newer = (dir) => fs.readdirSync(dir, { withFileTypes: true }).some((e) => {
+    const p = path.join(dir, e.name)
+    return e.isDirectory() ? newer(p) : e.name.endsWith('.js') && fs.statSync(p).mtimeMs > built
+  })
+  return newer(path.join(root, 'dist/src')) || newer(path.join(root, 'dist/workers'))
+}
+
+/**
+ * Writes each output file unless it already holds the same bytes (each through a temporary file
+ * renamed into place), removes files of earlier builds that are no longer made, and marks the
+ * entry as built now (its mtime is what --if-stale compares).
+ */
+function writeOutputs(outputs) {
+  fs.mkdirSync(outdir, { recursive: true })
+  for (const f of outputs) {
+    const same = fs.existsSync(f.path) && Buffer.compare(fs.readFileSync(f.path), Buffer.from(f.contents)) === 0
+    if (same) continue
+    const tmp = `${f.path}.${process.pid}.tmp`
+    fs.writeFileSync(tmp, f.contents, { mode: f.path === ENTRY ? 0o755 : 0o644 })
+    fs.renameSync(tmp, f.path)
+  }
+  const made = new Set(outputs.map((f) => path.basename(f.path)))
+  for (const name of fs.readdirSync(outdir)) {
+    if (!made.has(name) && /\.(c?js|c?js\.map)$/.test(name)) fs.rmSync(path.join(outdir, name), { force: true })
+  }
+  const now = new Date()
+  fs.utimesSync(ENTRY, now, now)
+}
