@@ -1,0 +1,28 @@
+/**
+ * The `bamstream` command as users run it: package.json's "bin", the bundle
+ * that scripts/bundle.mjs makes from tsc's output (dist/bundle/bamstream.cjs).
+ */
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+
+/** The package root. */
+export const ROOT = path.resolve(import.meta.dirname, '../..')
+
+/** package.json's `bin.bamstream`, absolute. */
+export const BIN = path.join(ROOT, (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: { bamstream: string } }).bin.bamstream)
+
+/**
+ * Returns {@link BIN} after bundling again when tsc's output is newer than
+ * the bundle (`npx tsc` then `npx vitest run test/cli`: the bundle is then out
+ * of date; `npm test` bundles before vitest starts).
+ *
+ * @example
+ * ```ts
+ * spawnSync(process.execPath, [builtBin(), 'flagstat', 'in.bam'])
+ * ```
+ */
+export function builtBin(): string {
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts/bundle.mjs'), '--if-stale'], { stdio: ['ignore', 'ignore', 'inherit'] })
+  return BIN
+}
