@@ -56,6 +56,22 @@ const lazyChildProcess = {
   },
 }
 
+/**
+ * Every `createRequire(import.meta.url)` in the CommonJS bundles makes a require() relative to the
+ * bundle file itself, which is the bundle's own `require`: the bundles get that instead of
+ * node:module, which would load the ES module loader's internals at every start.
+ */
+const ownRequire = {
+  name: 'own-require',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?module$/ }, () => ({ path: 'module', namespace: 'own-require' }))
+    build.onLoad({ filter: /.*/, namespace: 'own-require' }, () => ({
+      loader: 'js',
+      contents: 'module.exports = { createRequire: () => require }',
+    }))
+  },
+}
+
 const common = {
   absWorkingDir: root,
   bundle: true,
@@ -76,6 +92,7 @@ const common = {
 const commonjs = {
   ...common,
   format: 'cjs',
+  plugins: [lazyChildProcess, ownRequire],
   minifyWhitespace: true,
   define: { 'import.meta.url': '__bamstreamModuleUrl' },
   banner: {
