@@ -3,7 +3,9 @@
 // Node reads and compiles one file at start-up instead of resolving, reading and linking ~60
 // ES modules (README "Start-up"):
 //
-//   dist/bundle/bamstream.cjs       the `bamstream` command (package.json "bin")
+//   dist/bundle/bamstream.cjs       the `bamstream` command (package.json "bin"): src/cli/launcher.ts, which runs
+//                                   cli.cjs from V8's code cache when it can
+//   dist/bundle/cli.cjs             the command itself (src/cli/main.ts and everything it imports)
 //   dist/bundle/worker.cjs          the pool's worker (src/engine/pool.ts's workerFilename() picks it
 //                                   when it runs from the bundle itself)
 //   dist/bundle/listing-worker.js   the daemon's directory-listing worker (src/sensor/lister.ts finds it
@@ -32,11 +34,14 @@ import * as esbuild from 'esbuild'
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const outdir = path.join(root, 'dist/bundle')
 const ENTRY = path.join(outdir, 'bamstream.cjs')
+const CLI = path.join(outdir, 'cli.cjs')
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
 /** Bundled in: commander (pure JavaScript, ~10 files). Every other dependency stays a package import. */
 const BUNDLED_DEPENDENCIES = ['commander']
 const external = Object.keys(pkg.dependencies ?? {}).filter((d) => !BUNDLED_DEPENDENCIES.includes(d))
-const SOURCES = { cli: 'dist/src/cli/main.js', worker: 'dist/workers/chunk.js', lister: 'dist/src/sensor/listing-worker.js' }
+/** cli.cjs's import() of op modules: see launcherImports(). */
+const IMPORT_BANNER = 'const __imp_ = module.bamstreamImport || ((specifier) => import(specifier));'
+const SOURCES = { cli: 'dist/src/cli/main.js', launcher: 'dist/src/cli/launcher.js', worker: 'dist/workers/chunk.js', lister: 'dist/src/sensor/listing-worker.js' }
 
 /**
  * commander requires node:child_process when it loads, for subcommands run as separate
@@ -113,14 +118,15 @@ for (const entry of Object.values(SOURCES)) {
 if (process.argv.includes('--if-stale') && !isStale()) process.exit(0)
 
 const builds = [
-  await esbuild.build({ ...commonjs, stdin: cliSource(), outfile: ENTRY }),
+  await esbuild.build({ ...commonjs, stdin: cliSource(), outfile: CLI, banner: { js: `${commonjs.banner.js}\n${IMPORT_BANNER}` } }),
+  await esbuild.build({ ...commonjs, stdin: launcherSource(), outfile: ENTRY, banner: { js: `${shebang()}\n${commonjs.banner.js}` } }),
   await esbuild.build({ ...commonjs, entryPoints: [SOURCES.worker], outfile: path.join(outdir, 'worker.cjs') }),
   await esbuild.build({
     ...common, format: 'esm', entryPoints: [SOURCES.lister], outfile: path.join(outdir, 'listing-worker.js'),
     banner: { js: "import { createRequire as __bamstreamCreateRequire } from 'node:module';\nconst require = __bamstreamCreateRequire(import.meta.url);" },
   }),
 ]
-writeOutputs(builds.flatMap((b) => b.outputFiles).map(builtinImports))
+writeOutputs(builds.flatMap((b) => b.outputFiles).map((f) => ({ path: f.path, text: f.text })).map(builtinImports).map(launcherImports))
 
 if (process.argv.includes('--metafile')) {
   for (const b of builds) console.log(await esbuild.analyzeMetafile(b.metafile))
@@ -147,8 +153,36 @@ function cliSource() {
  */
 function builtinImports(file) {
   if (!file.path.endsWith('.cjs')) return file
-  const text = file.text.replace(/__toESM\((require\("node:[a-z_/]+"\)(, ?1)?)\)/g, '__nodeM($1)')
-  return { path: file.path, contents: Buffer.from(text) }
+  return { path: file.path, text: file.text.replace(/__toESM\((require\("node:[a-z_/]+"\)(, ?1)?)\)/g, '__nodeM($1)') }
+}
+
+/** The bin: src/cli/launcher.ts running cli.cjs, with the `module` it needs (a CommonJS global, which an ES module has not). */
+function launcherSource() {
+  return {
+    contents: `require('./${SOURCES.launcher}').runBundle(require('node:path').join(__dirname, 'cli.cjs'), module)\n`,
+    resolveDir: root, sourcefile: 'bamstream.cjs', loader: 'js',
+  }
+}
+
+/** The CLI's `#!/usr/bin/env -S node …` line (src/cli/main.ts), for the launcher that users run. */
+function shebang() {
+  const line = fs.readFileSync(path.join(root, SOURCES.cli), 'utf8').split('\n', 1)[0]
+  if (!line.startsWith('#!')) throw new Error(`bundle: ${SOURCES.cli} does not start with #!`)
+  return line
+}
+
+/**
+ * The launcher (src/cli/launcher.ts) runs cli.cjs from V8's code cache, and a function compiled from
+ * that cache cannot import(): V8 does not keep the host options import() needs ("A dynamic import
+ * callback was not specified"). So cli.cjs's own `await import(x)` (src/ops/registry.ts: a user's op
+ * module) calls `__imp_` instead: the launcher's import(), given on the module object, or, when
+ * cli.cjs is required directly, a plain one. Same length, so the source map still holds.
+ */
+function launcherImports(file) {
+  if (file.path !== CLI) return file
+  const text = file.text.replace(/\bawait import\(/g, 'await __imp_(')
+  if (!text.includes('await __imp_(')) throw new Error('bundle: cli.cjs has no import() of op modules left to route (src/ops/registry.ts changed?)')
+  return { path: file.path, text }
 }
 
 /** True when the bundle is missing or older than some compiled module it is made of. */
@@ -174,10 +208,10 @@ function isStale() {
 function writeOutputs(outputs) {
   fs.mkdirSync(outdir, { recursive: true })
   for (const f of outputs) {
-    const same = fs.existsSync(f.path) && Buffer.compare(fs.readFileSync(f.path), Buffer.from(f.contents)) === 0
+    const same = fs.existsSync(f.path) && fs.readFileSync(f.path, 'utf8') === f.text
     if (same) continue
     const tmp = `${f.path}.${process.pid}.tmp`
-    fs.writeFileSync(tmp, f.contents, { mode: f.path === ENTRY ? 0o755 : 0o644 })
+    fs.writeFileSync(tmp, f.text, { mode: f.path === ENTRY ? 0o755 : 0o644 })
     fs.renameSync(tmp, f.path)
   }
   const made = new Set(outputs.map((f) => path.basename(f.path)))

@@ -187,11 +187,35 @@ describe('the bundle users run (package.json bin, scripts/bundle.mjs)', () => {
     expect(r.stderr).not.toMatch(/dist\/workers\/chunk\.js|workers\/entry\.cjs/)
   })
 
+  it('runs from V8\'s code cache after its first run, kept in a private folder of TMPDIR; BAMSTREAM_CODE_CACHE=0 keeps none', () => {
+    const tmp = fs.mkdtempSync(path.join(dir, 'tmpdir-'))
+    const run = (env: Record<string, string> = {}): string => {
+      const r = spawnSync(process.execPath, [MAIN, 'flagstat', SAMPLE], { encoding: 'utf8', env: { ...process.env, TMPDIR: tmp, ...env }, timeout: 60_000 })
+      expect(r.status).toBe(0)
+      return r.stdout
+    }
+    run({ BAMSTREAM_CODE_CACHE: '0' })
+    expect(fs.readdirSync(tmp)).toEqual([])
+    expect(run()).toBe(expected('htslib_test_ce_1000', 'flagstat.txt'))
+    const [folder] = fs.readdirSync(tmp)
+    expect(folder).toMatch(/^bamstream-code-cache-\d+$/)
+    expect(fs.statSync(path.join(tmp, folder!)).mode & 0o777).toBe(0o700)
+    const [cache] = fs.readdirSync(path.join(tmp, folder!))
+    expect(cache).toMatch(/^cli-[0-9a-f]{8}\.bin$/)
+    const made = fs.statSync(path.join(tmp, folder!, cache!)).mtimeMs
+    expect(run()).toBe(expected('htslib_test_ce_1000', 'flagstat.txt')) // from the cache, which V8 took: not written again
+    expect(fs.statSync(path.join(tmp, folder!, cache!)).mtimeMs).toBe(made)
+    fs.chmodSync(path.join(tmp, folder!), 0o777) // a folder others may write: neither read nor written
+    fs.rmSync(path.join(tmp, folder!, cache!))
+    expect(run()).toBe(expected('htslib_test_ce_1000', 'flagstat.txt'))
+    expect(fs.readdirSync(path.join(tmp, folder!))).toEqual([])
+  })
+
   it('is shipped: npm pack lists the bundle, its worker and the native sources, not the bundler', () => {
     const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: path.resolve(import.meta.dirname, '../..'), encoding: 'utf8', timeout: 120_000 })
     expect(r.status).toBe(0)
     const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path)
-    for (const f of ['dist/bundle/bamstream.cjs', 'dist/bundle/worker.cjs', 'dist/bundle/listing-worker.js', 'dist/src/index.js', 'workers/entry.cjs', 'native/bgzf.c']) expect(files).toContain(f)
+    for (const f of ['dist/bundle/bamstream.cjs', 'dist/bundle/cli.cjs', 'dist/bundle/worker.cjs', 'dist/bundle/listing-worker.js', 'dist/src/index.js', 'workers/entry.cjs', 'native/bgzf.c']) expect(files).toContain(f)
     expect(files).not.toContain('scripts/bundle.mjs')
   })
 })
