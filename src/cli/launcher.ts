@@ -7,8 +7,8 @@
  * and compile the bundle again (about a quarter of bamstream's start-up
  * measured over bare Node; README "Start-up"). The cache is keyed by the
  * bundle's size, mtime and inode, Node's version and flags; V8 refuses a cache
- * made by another build of itself. With `BAMSTREAM_CODE_CACHE=0` the bundle
- * is simply required; without a private folder for the cache, it is compiled
+ * made by another build of itself. With `BAMSTREAM_CODE_CACHE=0` or under
+ * `node --enable-source-maps` the bundle is simply required; without a private folder for the cache, it is compiled
  * as then, with no cache read or written.
  *
  * @example
@@ -40,9 +40,14 @@ function fnv1a(text: string): string {
   return (h >>> 0).toString(16).padStart(8, '0')
 }
 
+/** True under `node --enable-source-maps`, which maps only code that Node's own loader compiled (not a vm.Script). */
+function sourceMapsEnabled(): boolean {
+  return (process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled ?? process.execArgv.includes('--enable-source-maps')
+}
+
 /**
  * Where the code cache of `bundle` lives, or null when caching is off
- * (`BAMSTREAM_CODE_CACHE=0`). The name changes with the bundle file
+ * (`BAMSTREAM_CODE_CACHE=0`, or `node --enable-source-maps`). The name changes with the bundle file
  * (size, mtime, inode: scripts/bundle.mjs replaces files by renaming), Node's
  * version, architecture and flags.
  *
@@ -52,7 +57,7 @@ function fnv1a(text: string): string {
  * ```
  */
 export function codeCacheFile(bundle: string, stat: fs.Stats, env: NodeJS.ProcessEnv = process.env): string | null {
-  if (env.BAMSTREAM_CODE_CACHE === '0') return null
+  if (env.BAMSTREAM_CODE_CACHE === '0' || sourceMapsEnabled()) return null
   const uid = process.getuid?.() ?? 0
   const key = [bundle, stat.size, stat.mtimeMs, stat.ino, process.version, process.arch, process.execArgv.join(' ')].join('\0')
   return path.join(os.tmpdir(), `bamstream-code-cache-${uid}`, `${path.basename(bundle, '.cjs')}-${fnv1a(key)}.bin`)
