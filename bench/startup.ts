@@ -35,7 +35,7 @@ function commands(): { label: string; argv: string[]; discard?: boolean }[] {
     { label: '`--version` (loads the native addon)', argv: [...b, '--version'] },
     { label: '`--help`', argv: [...b, '--help'] },
     { label: '`view --help`', argv: [...b, 'view', '--help'] },
-    { label: '`daemon --help` (loads the sensor and SQLite)', argv: [...b, 'daemon', '--help'] },
+    { label: '`daemon --help` (loads the sensor)', argv: [...b, 'daemon', '--help'] },
   ]
 }
 

@@ -44,19 +44,40 @@ const IMPORT_BANNER = 'const __imp_ = module.bamstreamImport || ((specifier) => 
 const SOURCES = { cli: 'dist/src/cli/main.js', launcher: 'dist/src/cli/launcher.js', worker: 'dist/workers/chunk.js', lister: 'dist/src/sensor/listing-worker.js' }
 
 /**
- * commander requires node:child_process when it loads, for subcommands run as separate
- * executables, which bamstream has none of; with it come node:net, node:dgram and more (~6 ms
- * at every start). In the bundle, commander gets an object that loads it on first use instead.
+ * Modules that load when first used instead of when their importer loads: each import of them
+ * in the bundle gets a stand-in that requires the real module on its first property access
+ * (or call, or `new`). commander requires node:child_process when it loads, for subcommands
+ * run as separate executables, which bamstream has none of; with it come node:net, node:dgram
+ * and more (~6 ms at every start). The sensor's node:http (its status page), node:crypto,
+ * node:worker_threads (its lister) and SQLite (the run store) made `bamstream daemon --help`
+ * load them.
  */
-const lazyChildProcess = {
-  name: 'lazy-child-process',
+const LAZY = [
+  { filter: /^(node:)?child_process$/, importer: /[\\/]node_modules[\\/]commander[\\/]/ },
+  { filter: /^node:(http|crypto|worker_threads)$/, importer: /[\\/]dist[\\/]src[\\/]sensor[\\/]/ },
+  { filter: /^better-sqlite3$/, importer: /[\\/]dist[\\/]src[\\/]sensor[\\/]/ },
+]
+const lazyModules = {
+  name: 'lazy-modules',
   setup(build) {
-    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) => (
-      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy' } : undefined
+    build.onResolve({ filter: /^(node:)?child_process$|^node:(http|crypto|worker_threads)$|^better-sqlite3$/ }, (args) => (
+      LAZY.some((l) => l.filter.test(args.path) && l.importer.test(args.importer)) ? { path: args.path, namespace: 'lazy' } : undefined
     ))
-    build.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
+    build.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({
       loader: 'js',
-      contents: "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] })",
+      // A function target, so that the stand-in of a module that is a class (better-sqlite3) can be called and constructed.
+      // `__esModule` is answered without loading: esbuild's interop (__toESM) asks it at import, then makes an object whose
+      // prototype is the stand-in's: that prototype looks names up in the real module, so named imports work too.
+      contents: `let real
+const load = () => (real ??= require(${JSON.stringify(args.path)}))
+const names = new Proxy({}, { get: (_, key) => load()[key] })
+module.exports = new Proxy(function lazy() {}, {
+  get: (_, key) => (key === '__esModule' ? undefined : load()[key]),
+  apply: (_, self, list) => Reflect.apply(load(), self, list),
+  construct: (_, list) => Reflect.construct(load(), list),
+  getPrototypeOf: () => names,
+})
+`,
     }))
   },
 }
@@ -83,7 +104,6 @@ const common = {
   platform: 'node',
   target: 'node20',
   external,
-  plugins: [lazyChildProcess],
   sourcemap: true,
   write: false,
   metafile: true,
@@ -97,7 +117,7 @@ const common = {
 const commonjs = {
   ...common,
   format: 'cjs',
-  plugins: [lazyChildProcess, ownRequire],
+  plugins: [lazyModules, ownRequire],
   minifyWhitespace: true,
   define: { 'import.meta.url': '__bamstreamModuleUrl' },
   banner: {
