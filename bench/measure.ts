@@ -96,12 +96,15 @@ export function hasCommand(cmd: string): boolean {
   return (process.env.PATH ?? '').split(path.delimiter).some((d) => d && fs.existsSync(path.join(d, cmd)))
 }
 
-/** The built CLI. */
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
+/** The built command as users run it: package.json's bin, the bundle of scripts/bundle.mjs (dist/bench/ → dist/bundle/). */
+const CLI = fileURLToPath(new URL('../bundle/bamstream.cjs', import.meta.url))
+let bundled = false
 
 /**
  * The command line that runs `bamstream` as its bin does: node with the V8
- * flags of the CLI's `#!/usr/bin/env -S node …` line, then the CLI.
+ * flags of the CLI's `#!/usr/bin/env -S node …` line, then the CLI. The
+ * bundle is made again first when tsc's output is newer (`node
+ * dist/bench/run.js` after a bare `tsc`; `npm run bench` bundles anyway).
  *
  * @example
  * ```ts
@@ -109,6 +112,11 @@ const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
  * ```
  */
 export function bamstreamArgv(): string[] {
+  if (!bundled) {
+    const r = spawnSync(process.execPath, [fileURLToPath(new URL('../../scripts/bundle.mjs', import.meta.url)), '--if-stale'], { stdio: ['ignore', 'ignore', 'inherit'] })
+    if (r.status !== 0) throw new Error('scripts/bundle.mjs failed: run npm run build')
+    bundled = true
+  }
   const shebang = fs.readFileSync(CLI, 'utf8').split('\n', 1)[0]!
   const flags = shebang.replace(/^#!\S*env\s+(-S\s+)?node\s*/, '').split(/\s+/).filter(Boolean)
   return [process.execPath, ...flags, CLI]

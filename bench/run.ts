@@ -3,7 +3,7 @@
  * runs the chosen sections and prints one markdown report, also written to
  * bench/results/ (with the memory chart as SVG).
  *
- * Sections: `issue` (the issue-11 table against samtools, on the realistic
+ * Sections: `startup` (bamstream's start-up over bare Node, and each help: bench/startup.ts), `issue` (the issue-11 table against samtools, on the realistic
  * aligner-made input of bench/realistic.ts when dwgsim, minimap2 and samtools
  * are installed, and on the synthetic one), `profile` (where the CPU goes per
  * op), `peers` (whole-process comparison with samtools, sambamba and
@@ -13,7 +13,7 @@
  *
  * @example
  * ```sh
- * npm run bench                                   # issue, profile, peers, inflate-only, micro
+ * npm run bench                                   # startup, issue, profile, peers, inflate-only, micro
  * npm run bench -- --all                          # everything (needs ~6 GB in bench/data)
  * npm run bench -- --only memory --sizes 200M,1G,4G --rounds 1
  * npm run bench -- --input /data/my.bam --only peers --threads 2
@@ -46,10 +46,11 @@ import { ensureRealistic, missingRealisticTools, realisticRecipe, DEFAULT_PAIRS 
 import { issueRows, issueTable } from './issue.js'
 import { profileOps, profileTable } from './profile.js'
 import { deflateLevels, levelsTable } from './deflate-levels.js'
+import { startupRows, startupTable } from './startup.js'
 
 const USAGE = `usage: npm run bench -- [options]
-  --only a,b      sections to run: issue, profile, peers, inflate-only, micro, memory, threads,
-                  chunk-size, deflate-levels, cluster (default: issue, profile, peers, inflate-only, micro)
+  --only a,b      sections to run: startup, issue, profile, peers, inflate-only, micro, memory, threads,
+                  chunk-size, deflate-levels, cluster (default: startup, issue, profile, peers, inflate-only, micro)
   --inputs LIST   inputs of the issue and profile sections: realistic, synthetic (default both;
                   realistic needs dwgsim, minimap2 and samtools: apt-get install dwgsim minimap2 samtools)
   --pairs N       read pairs of the realistic input (default ${DEFAULT_PAIRS})
@@ -62,8 +63,8 @@ const USAGE = `usage: npm run bench -- [options]
   --out FILE      report path (default bench/results/report.md)
 `
 
-const SECTIONS = ['issue', 'profile', 'peers', 'inflate-only', 'micro', 'memory', 'threads', 'chunk-size', 'deflate-levels', 'cluster'] as const
-const DEFAULT_SECTIONS = ['issue', 'profile', 'peers', 'inflate-only', 'micro']
+const SECTIONS = ['startup', 'issue', 'profile', 'peers', 'inflate-only', 'micro', 'memory', 'threads', 'chunk-size', 'deflate-levels', 'cluster'] as const
+const DEFAULT_SECTIONS = ['startup', 'issue', 'profile', 'peers', 'inflate-only', 'micro']
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url))
 
 interface Args { sections: string[]; rounds: number; threads: number; data: string; input?: string; sizes: string[]; out: string; inputs: string[]; pairs: number }
@@ -197,11 +198,20 @@ async function sectionProfile(a: Args, base: BenchInput): Promise<string> {
   return text
 }
 
+async function sectionStartup(a: Args): Promise<string> {
+  const rounds = Math.max(9, a.rounds)
+  return `## Start-up (median of ${rounds} interleaved rounds after a warm-up round; load average ${os.loadavg()[0]!.toFixed(2)})\n\n` +
+    'Whole processes, as package.json\'s bin runs them (the bundle of scripts/bundle.mjs). "Over bare Node" is the wall time less ' +
+    "`node -e 0`'s in the same rounds: what bamstream adds to Node's own start. Output to a pipe (view: /dev/null).\n\n" +
+    startupTable(await startupRows(rounds))
+}
+
 async function main(): Promise<void> {
   const a = parse(process.argv.slice(2))
   const base: BenchInput = a.input ? { label: 'input', path: a.input, bytes: fs.statSync(a.input).size } : ensureBase(a.data)
   let report = `# bamstream benchmarks\n\n${machine()}\n`
   const sections: Record<string, () => Promise<string>> = {
+    startup: () => sectionStartup(a),
     issue: () => sectionIssue(a, base),
     profile: () => sectionProfile(a, base),
     'deflate-levels': async () => {

@@ -33,7 +33,13 @@ describe('package.json', () => {
   it('ships only the product: the build config compiles src and workers, and files names nothing else of dist', () => {
     expect(tsconfig('tsconfig.build.json').include).toEqual(['src', 'workers'])
     expect(pkg.scripts.prepare).toContain('tsc -p tsconfig.build.json')
-    expect(pkg.files.filter((f) => f.startsWith('dist'))).toEqual(['dist/src', 'dist/workers'])
+    expect(pkg.files.filter((f) => f.startsWith('dist'))).toEqual(['dist/src', 'dist/workers', 'dist/bundle'])
+  })
+
+  it('runs the command from its bundle, which every build makes after tsc (README "Start-up")', () => {
+    expect(pkg.bin.bamstream).toBe('dist/bundle/bamstream.cjs')
+    for (const script of ['build', 'prepare', 'test', 'bench']) expect(pkg.scripts[script], script).toMatch(/^tsc -p \S+ && node scripts\/bundle\.mjs && |^tsc -p \S+ && node scripts\/bundle\.mjs$/)
+    expect(pkg.devDependencies).toHaveProperty('esbuild')
   })
 
   it('type-checks the tests and benchmarks too (tsconfig.json, run by npm test)', () => {

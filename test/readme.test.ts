@@ -2,12 +2,13 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
+import { builtBin } from './helpers/bin.js'
 
 // Every example in the README runs: JS blocks against the built package, shell
 // lines against the built CLI. Untested docs rot.
 const ROOT = path.resolve(import.meta.dirname, '..')
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')
-const MAIN = path.join(ROOT, 'dist/src/cli/main.js')
+const MAIN = builtBin() // package.json's bin, as `npx bamstream` runs it
 const INDEX = path.join(ROOT, 'dist/src/index.js')
 
 function blocks(lang: string): string[] {

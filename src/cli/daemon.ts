@@ -28,6 +28,7 @@ import { statusReport } from '../sensor/status.js'
 import { RunStore, type RunFilter } from '../sensor/store.js'
 import { parseDuration } from '../units.js'
 import { addFilterOptions, filterOptions, parseInteger, parseSize, parseThreads } from './options.js'
+import { DAEMON_DESCRIPTIONS } from './daemon-summary.js'
 import { writeStdout } from './output.js'
 
 /** Options shared by `daemon` and `sensor preview`. */
@@ -139,7 +140,7 @@ function addSensorOptions(cmd: Command): Command {
 
 function registerDaemon(program: Command): void {
   const cmd = program.command('daemon')
-    .description('watch directories and URLs for new BAM files and run an op on each, exactly once')
+    .description(DAEMON_DESCRIPTIONS.daemon)
     .addOption(new Option('--log-format <format>', 'log line format on stderr').choices(['json', 'text']).default('json'))
     .addOption(new Option('--log-level <level>', 'least severe level logged').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .option('--http <[host:]port>', 'serve a read-only status page, a JSON API (/api) and Prometheus metrics (/metrics); host defaults to 127.0.0.1')
@@ -262,7 +263,7 @@ interface RunsFlags { state?: string; config?: string; status?: RunStatus; senso
 
 function registerRuns(program: Command): void {
   const runs = addStateOptions(program.command('runs'))
-    .description('list the runs the daemon stored, newest first (subcommands: show, cancel, retry, reexecute, delete)')
+    .description(DAEMON_DESCRIPTIONS.runs)
     .addOption(new Option('--status <status>', 'only runs with this status').choices(RUN_STATUSES as string[]))
     .option('--sensor <name>', 'only runs of this sensor')
     .addOption(new Option('--since <time>', 'only runs created since: a duration ago (1h, 2d) or a date').argParser(parseSince))
@@ -330,7 +331,7 @@ async function runAction(cmd: Command, id: number | undefined, action: 'cancel' 
 
 function registerStatus(program: Command): void {
   addStateOptions(program.command('status'))
-    .description('is the daemon alive, who holds the state folder, each sensor\'s last tick, the backlog by status, the queue lag')
+    .description(DAEMON_DESCRIPTIONS.status)
     .option('--json', 'the same as one JSON object')
     .action(async (o: { state?: string; config?: string; json?: boolean }) => {
       const report = withStore(o, (s) => statusReport(s, stateDir(o)))
@@ -339,7 +340,7 @@ function registerStatus(program: Command): void {
 }
 
 function registerSensor(program: Command): void {
-  const sensor = program.command('sensor').description('inspect and control sensors (subcommands: list, start, stop, ticks, preview)')
+  const sensor = program.command('sensor').description(DAEMON_DESCRIPTIONS.sensor)
   addStateOptions(sensor.command('list'))
     .description('every sensor: running or stopped, ticks, last tick, its QUEUED backlog')
     .option('--json', 'JSON')

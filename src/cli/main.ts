@@ -12,6 +12,7 @@ import { Command, CommanderError } from 'commander'
 import { BamError } from '../errors.js'
 import { errnoText } from '../engine/sink.js'
 import { enablePeriodicGc } from '../engine/gc.js'
+import { addDaemonSummaries, DAEMON_COMMANDS } from './daemon-summary.js'
 import { registerViewCommand } from './view.js'
 import { registerWorkerCommand } from './cluster.js'
 import { registerCountCommand, registerFlagstatCommand, registerIdxstatsCommand, registerRunCommand } from './stats.js'
@@ -19,12 +20,11 @@ import { registerCountCommand, registerFlagstatCommand, registerIdxstatsCommand,
 /** The package version (package.json). */
 const VERSION = '0.1.0'
 
-/** Commands whose modules (SQLite, the sensor) load only when they may run: the others start faster. */
-const DAEMON_COMMANDS = ['daemon', 'runs', 'sensor', 'status']
-
 /**
- * Builds the command tree (exported for tests). The daemon's commands are
- * added when `argv` may need them: for themselves, and for the top-level help.
+ * Builds the command tree (exported for tests). The daemon's commands, whose
+ * modules (SQLite, the sensor) take longest to load, are added only when
+ * `argv` runs one of them or asks for its help; otherwise stand-ins that the
+ * top-level help lists the same way (src/cli/daemon-summary.ts).
  */
 export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
   const program = new Command('bamstream')
@@ -38,10 +38,12 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
   registerViewCommand(program)
   registerRunCommand(program)
   registerWorkerCommand(program)
-  const first = argv[2]
-  if (first === undefined || first.startsWith('-') || first === 'help' || DAEMON_COMMANDS.includes(first)) {
+  const [first, second] = argv.slice(2)
+  if (DAEMON_COMMANDS.includes(first ?? '') || (first === 'help' && DAEMON_COMMANDS.includes(second ?? ''))) {
     const { registerDaemonCommands } = await import('./daemon.js')
     registerDaemonCommands(program)
+  } else {
+    addDaemonSummaries(program)
   }
   return program
 }
@@ -101,4 +103,5 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-await main(process.argv)
+// Not awaited: the bundle (scripts/bundle.mjs) is CommonJS, which has no top-level await. main() reports its own errors.
+void main(process.argv)

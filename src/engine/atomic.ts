@@ -11,13 +11,18 @@
  * Temporary names: `.<name>.bamstream-tmp-<pid>-<random>`, `<name>` shortened
  * so that the whole name fits in 255 bytes (NAME_MAX).
  */
-import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
+import { createRequire } from 'node:module'
 import path from 'node:path'
 import { isProcessAlive } from '../sensor/pid.js'
 
 /** Marks temporary files; see {@link removeStaleTemps}. */
 export const TEMP_TAG = '.bamstream-tmp-'
+
+/** `bytes` random bytes in hex; node:crypto is loaded on first use (~6 ms of start-up that most commands never need). */
+function randomHex(bytes: number): string {
+  return (createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).randomBytes(bytes).toString('hex')
+}
 
 /** Longest file name (bytes) on the file systems we write to (NAME_MAX). */
 const NAME_MAX = 255
@@ -54,7 +59,7 @@ export interface AtomicFile {
 export async function createAtomicFile(dest: string, options: AtomicFileOptions = {}): Promise<AtomicFile> {
   const dir = path.dirname(dest)
   if (options.createDirs ?? true) await fs.promises.mkdir(dir, { recursive: true })
-  const temp = path.join(dir, tempName(path.basename(dest), process.pid, randomBytes(4).toString('hex')))
+  const temp = path.join(dir, tempName(path.basename(dest), process.pid, randomHex(4)))
   liveTemps.add(temp) // before it exists: a signal from now on removes it
   watchSignals()
   let handle: fs.promises.FileHandle

@@ -6,8 +6,8 @@
  * is asked for, and a `Content-Encoding: gzip` label on BGZF bytes is
  * ignored, as samtools does), and errors that say what went wrong.
  */
-import http from 'node:http'
-import https from 'node:https'
+import type http from 'node:http'
+import { createRequire } from 'node:module'
 import { BamError } from '../errors.js'
 
 /** How HTTP sources are read. */
@@ -152,9 +152,14 @@ async function get(url: string, from: number, timeoutMs: number, signal?: AbortS
 }
 
 /** One request: resolves at the response headers, which must come within `timeoutMs`; the body may then be silent for at most `timeoutMs` at a time. */
+/** node:http or node:https, loaded on first use: they cost ~10 ms of start-up to every command, and only URLs need them. */
+function httpModule(name: 'node:http' | 'node:https'): typeof http {
+  return createRequire(import.meta.url)(name) as typeof http
+}
+
 function request(url: string, from: number, timeoutMs: number, signal?: AbortSignal): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const lib = url.startsWith('https:') ? https : http
+    const lib = httpModule(url.startsWith('https:') ? 'node:https' : 'node:http')
     const headers: Record<string, string> = { 'accept-encoding': 'identity' }
     if (from > 0) headers.range = `bytes=${from}-`
     const req = lib.get(url, { headers, signal, agent: false }) // a fresh connection per request: a retry never reuses a broken one

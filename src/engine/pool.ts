@@ -12,9 +12,14 @@ import type { ChunkTask } from './task.js'
 
 /**
  * The worker entry piscina loads: `workers/entry.cjs` at the package root, a
- * CommonJS shim that imports the compiled worker (dist/workers/chunk.js).
+ * CommonJS shim that imports the compiled worker (dist/workers/chunk.js); or,
+ * when this module runs from the bundle (the `bamstream` command: dist/bundle/,
+ * made by scripts/bundle.mjs), the bundled worker beside it, one CommonJS file
+ * that each worker loads instead of ~35 ES modules.
  */
 export function workerFilename(): string {
+  const bundled = fileURLToPath(new URL('./worker.cjs', import.meta.url))
+  if (fs.existsSync(bundled)) return bundled
   const fromDist = fileURLToPath(new URL('../../../workers/entry.cjs', import.meta.url)) // dist/src/engine/pool.js
   return fs.existsSync(fromDist) ? fromDist : fileURLToPath(new URL('../../workers/entry.cjs', import.meta.url)) // src/engine/pool.ts
 }

@@ -4,9 +4,11 @@ import path from 'node:path'
 import { spawnSync, spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { corpusBam, expected, hasCommand } from '../helpers/corpus.js'
+import { builtBin } from '../helpers/bin.js'
+import { nativeAddonPath } from '../../src/bgzf/native.js'
 
-// The built command, as a user runs it (`npm test` builds dist/ first).
-const MAIN = path.resolve(import.meta.dirname, '../../dist/src/cli/main.js')
+// The built command, as a user runs it: package.json's bin (`npm test` builds dist/ and the bundle first).
+const MAIN = builtBin()
 const SAMPLE = corpusBam('htslib_test_ce_1000')
 let dir: string
 beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bamstream-cli-')) })
@@ -161,5 +163,59 @@ describe('bamstream --version', () => {
     expect(r.stdout).toMatch(/^bamstream \d+\.\d+\.\d+\nnode v\d+.*\ninflater: .+\ndeflater: .+\nnative addon: .+\n$/)
     const zlib = spawnSync(process.execPath, [MAIN, '-V'], { encoding: 'utf8', env: { ...process.env, BAMSTREAM_INFLATE: 'zlib', BAMSTREAM_DEFLATE: 'zlib' } })
     expect(zlib.stdout).toContain('inflater: node:zlib\ndeflater: node:zlib\n')
+  })
+})
+
+describe('the bundle users run (package.json bin, scripts/bundle.mjs)', () => {
+  it('is what bin names, a CommonJS file that starts with node and runs --version with the native inflater when the addon is built', () => {
+    expect(path.relative(path.resolve(import.meta.dirname, '../..'), MAIN)).toBe(path.join('dist', 'bundle', 'bamstream.cjs'))
+    expect(fs.readFileSync(MAIN, 'utf8')).toMatch(/^#!\/usr\/bin\/env -S node /)
+    const r = cli(['--version'])
+    expect(r.status).toBe(0)
+    if (nativeAddonPath() !== null) expect(r.stdout).toContain('inflater: libdeflate (native)\n')
+    expect(r.stdout).toMatch(/native addon: .*native\/build\/Release\/bgzf\.node\n|native addon: not built/)
+  })
+
+  it('gives the pool its bundled worker (one file), not tsc\'s ES modules, and user ops load in it', () => {
+    // stdin has no size known up front, so it always runs on the pool's worker threads
+    const r = spawnSync(process.execPath, [MAIN, 'run', path.resolve(import.meta.dirname, '../../examples/reverse-strand.js'), '-', '-@', '2'], {
+      input: fs.readFileSync(SAMPLE), encoding: 'utf8', env: { ...process.env, NODE_DEBUG: 'module' }, timeout: 60_000,
+    })
+    expect(r.status).toBe(0)
+    expect(JSON.parse(r.stdout)).toEqual(439) // samtools view -c -f 16, as above
+    expect(r.stderr).toMatch(/load "[^"]*dist\/bundle\/worker\.cjs"/)
+    expect(r.stderr).not.toMatch(/dist\/workers\/chunk\.js|workers\/entry\.cjs/)
+  })
+
+  it('runs from V8\'s code cache after its first run, kept in a private folder of TMPDIR; BAMSTREAM_CODE_CACHE=0 keeps none', () => {
+    const tmp = fs.mkdtempSync(path.join(dir, 'tmpdir-'))
+    const run = (env: Record<string, string> = {}): string => {
+      const r = spawnSync(process.execPath, [MAIN, 'flagstat', SAMPLE], { encoding: 'utf8', env: { ...process.env, TMPDIR: tmp, ...env }, timeout: 60_000 })
+      expect(r.status).toBe(0)
+      return r.stdout
+    }
+    run({ BAMSTREAM_CODE_CACHE: '0' })
+    expect(fs.readdirSync(tmp)).toEqual([])
+    expect(run()).toBe(expected('htslib_test_ce_1000', 'flagstat.txt'))
+    const [folder] = fs.readdirSync(tmp)
+    expect(folder).toMatch(/^bamstream-code-cache-\d+$/)
+    expect(fs.statSync(path.join(tmp, folder!)).mode & 0o777).toBe(0o700)
+    const [cache] = fs.readdirSync(path.join(tmp, folder!))
+    expect(cache).toMatch(/^cli-[0-9a-f]{8}\.bin$/)
+    const made = fs.statSync(path.join(tmp, folder!, cache!)).mtimeMs
+    expect(run()).toBe(expected('htslib_test_ce_1000', 'flagstat.txt')) // from the cache, which V8 took: not written again
+    expect(fs.statSync(path.join(tmp, folder!, cache!)).mtimeMs).toBe(made)
+    fs.chmodSync(path.join(tmp, folder!), 0o777) // a folder others may write: neither read nor written
+    fs.rmSync(path.join(tmp, folder!, cache!))
+    expect(run()).toBe(expected('htslib_test_ce_1000', 'flagstat.txt'))
+    expect(fs.readdirSync(path.join(tmp, folder!))).toEqual([])
+  })
+
+  it('is shipped: npm pack lists the bundle, its worker and the native sources, not the bundler', () => {
+    const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: path.resolve(import.meta.dirname, '../..'), encoding: 'utf8', timeout: 120_000 })
+    expect(r.status).toBe(0)
+    const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path)
+    for (const f of ['dist/bundle/bamstream.cjs', 'dist/bundle/cli.cjs', 'dist/bundle/worker.cjs', 'dist/bundle/listing-worker.js', 'dist/src/index.js', 'workers/entry.cjs', 'native/bgzf.c']) expect(files).toContain(f)
+    expect(files).not.toContain('scripts/bundle.mjs')
   })
 })

@@ -4,9 +4,10 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { builtBin } from '../helpers/bin.js'
 
-// The built command, as a user runs it (`npm test` builds dist/ first). Expectations: samtools 1.16 on the same files.
-const MAIN = path.resolve(import.meta.dirname, '../../dist/src/cli/main.js')
+// The built command, as a user runs it: package.json's bin (`npm test` builds dist/ and the bundle first). Expectations: samtools 1.16 on the same files.
+const MAIN = builtBin()
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/indexed')
 const INDEXED = path.join(FIXTURES, 'synthetic.bam') // with synthetic.bam.bai beside it
 const BED = path.join(FIXTURES, 'targets.bed')

@@ -6,6 +6,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { launchWorker, type TestWorker } from '../../bench/cluster-harness.js'
+import { builtBin } from '../helpers/bin.js'
 
 export { freePort, startRedis, waitFor, type TestRedis, type TestWorker } from '../../bench/cluster-harness.js'
 
@@ -16,7 +17,7 @@ export { freePort, startRedis, waitFor, type TestRedis, type TestWorker } from '
 export const HAVE_REDIS = Boolean(process.env.BAMSTREAM_REQUIRE_REDIS) || (process.env.PATH ?? '').split(path.delimiter).some((d) => fs.existsSync(path.join(d, 'redis-server')))
 
 /** The built command (`npm test` builds dist/ first). */
-export const MAIN = path.resolve(import.meta.dirname, '../../dist/src/cli/main.js')
+export const MAIN = builtBin() // package.json's bin, as users run it
 
 /** Starts a worker process with short lock times, so that a killed worker's split is handed over quickly. */
 export function startWorker(url: string, extra: string[] = []): Promise<TestWorker> {

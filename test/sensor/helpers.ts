@@ -1,7 +1,7 @@
 /**
  * Helpers of the sensor/daemon tests: temporary directories, fixture copies
  * (slow, corrupt, truncated), polling, and daemon processes started from the
- * built CLI (`dist/src/cli/main.js`), whose JSON log lines are collected.
+ * built command as users run it (package.json's bin, the bundle), whose JSON log lines are collected.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
@@ -10,11 +10,12 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach } from 'vitest'
 import { RunStore } from '../../src/sensor/store.js'
+import { builtBin } from '../helpers/bin.js'
 import type { Attempt, Run } from '../../src/sensor/schema.js'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const FIXTURES = path.join(ROOT, 'test/fixtures/htslib')
-export const CLI = path.join(ROOT, 'dist/src/cli/main.js')
+export const CLI = builtBin()
 export const SLOW_OP = path.join(ROOT, 'test/sensor/fixtures/slow-op.mjs')
 export const CE_1000 = path.join(FIXTURES, 'htslib_test_ce_1000.bam')
 
