@@ -80,8 +80,15 @@ export function profileRun(op: string, args: string[]): OpProfile {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bamstream-prof-'))
   try {
     const [node, ...rest] = bamstreamArgv()
+    // standard output to /dev/null opened write-only, as a shell's `> /dev/null` (see measure.ts)
+    const devNull = fs.openSync('/dev/null', 'w')
     const started = performance.now()
-    const r = spawnSync(node!, ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...rest, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' })
+    let r: ReturnType<typeof spawnSync>
+    try {
+      r = spawnSync(node!, ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...rest, ...args], { stdio: ['ignore', devNull, 'pipe'], encoding: 'utf8' })
+    } finally {
+      fs.closeSync(devNull)
+    }
     const wallS = (performance.now() - started) / 1000
     if (r.status !== 0) throw new Error(`bamstream ${args.join(' ')} failed: ${r.stderr}`)
     const files = fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort()
