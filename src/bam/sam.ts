@@ -73,6 +73,20 @@ export function nativeSamFormatter(): Addon | null {
 interface CigarSource { at: number, n: number, skip: number }
 
 /**
+ * Where a {@link SamWriter} gets its output buffers, and gives back one it outgrew
+ * (ops/output.ts's `OutputPool`, for buffers recycled across threads).
+ */
+export interface OutputBuffers {
+  /** A buffer of at least `bytes` bytes. */
+  take(bytes: number): Uint8Array
+  /** A buffer taken but never handed out: free for reuse. */
+  give(buffer: Uint8Array): void
+}
+
+/** Plain buffers, left to the garbage collector. */
+const FRESH_BUFFERS: OutputBuffers = { take: (bytes) => new Uint8Array(bytes), give: () => {} }
+
+/**
  * Appends SAM lines for records to one growable byte buffer.
  *
  * @example
@@ -85,17 +99,21 @@ interface CigarSource { at: number, n: number, skip: number }
 export class SamWriter {
   private readonly names: Uint8Array[]
   private readonly longestName: number
-  private readonly sink: TextSink = textSink(new Uint8Array(INITIAL_CAPACITY))
+  private readonly buffers: OutputBuffers
+  private readonly sink: TextSink
   private readonly addon: Addon | null
   private readonly native: unknown
 
   /**
    * @param refNames reference names by refID, Latin-1 (one char per byte) as the header parser decodes them.
    * @param formatter `native` (the addon's formatter when built), `js`; default from {@link nativeSamFormatter}.
+   * @param buffers where output buffers come from (default: fresh ones); see {@link SamWriter.detach}.
    */
-  constructor(refNames: readonly string[], formatter?: 'native' | 'js') {
+  constructor(refNames: readonly string[], formatter?: 'native' | 'js', buffers: OutputBuffers = FRESH_BUFFERS) {
     this.names = refNames.map(encodeName)
     this.longestName = this.names.reduce((m, b) => Math.max(m, b.length), 1)
+    this.buffers = buffers
+    this.sink = textSink(buffers.take(INITIAL_CAPACITY))
     this.addon = formatter === 'js' ? null : formatter === 'native' ? loadAddon() : nativeSamFormatter()
     if (formatter === 'native' && !this.addon) throw new BamError('ERR_OPTION', 'SAM formatter "native" is not available here (addon not built)')
     const ends = new Uint32Array(this.names.length)
@@ -106,13 +124,24 @@ export class SamWriter {
   /** Which formatter this writer uses: `native` or `js`. */
   get formatter(): 'native' | 'js' { return this.addon ? 'native' : 'js' }
 
-  /** Bytes written since the last {@link SamWriter.take}. */
+  /** Bytes written since the last {@link SamWriter.take} or {@link SamWriter.detach}. */
   get length(): number { return this.sink.pos }
 
   /** Returns a copy of the bytes written so far (it owns its ArrayBuffer, so it can be transferred) and empties the writer. */
   take(): Uint8Array {
     const bytes = this.sink.out.slice(0, this.sink.pos)
     this.sink.pos = 0
+    return bytes
+  }
+
+  /**
+   * Returns the bytes written so far without a copy (a view of the writer's
+   * buffer, which it lets go of) and goes on in a buffer of at least
+   * `nextBytes` bytes from its {@link OutputBuffers}.
+   */
+  detach(nextBytes = INITIAL_CAPACITY): Uint8Array {
+    const bytes = this.sink.out.subarray(0, this.sink.pos)
+    this.bind(this.buffers.take(nextBytes), 0)
     return bytes
   }
 
@@ -201,15 +230,22 @@ export class SamWriter {
     sink.out[sink.pos++] = TAB
   }
 
-  /** Makes room for `extra` more bytes, doubling the buffer. */
+  /** Makes room for `extra` more bytes, doubling the buffer (the outgrown one goes back to the buffer source). */
   private reserve(extra: number): void {
     const need = this.sink.pos + extra
     if (need <= this.sink.out.length) return
     let size = this.sink.out.length * 2
     while (size < need) size *= 2
-    const { out, view } = textSink(new Uint8Array(size))
-    out.set(this.sink.out.subarray(0, this.sink.pos))
-    Object.assign(this.sink, { out, view })
+    const old = this.sink.out
+    const out = this.buffers.take(size)
+    out.set(old.subarray(0, this.sink.pos))
+    this.bind(out, this.sink.pos)
+    this.buffers.give(old)
+  }
+
+  /** Writes on into `out` from `pos`. */
+  private bind(out: Uint8Array, pos: number): void {
+    Object.assign(this.sink, textSink(out), { pos })
     if (this.addon) this.addon.samRebind(this.native, out)
   }
 }

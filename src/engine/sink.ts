@@ -7,14 +7,20 @@
  * symbolic link is followed to what it names.
  */
 import fs from 'node:fs'
+import net from 'node:net'
 import type { Writable } from 'node:stream'
 import { BamError } from '../errors.js'
 import { createAtomicFile } from './atomic.js'
 
 /** Where ordered output goes. */
 export interface Sink {
-  /** Writes bytes, resolving when the stream can take more (backpressure). */
-  write(bytes: Uint8Array): Promise<void>
+  /**
+   * Writes bytes, resolving when the stream can take more (backpressure).
+   * `done`, when given, is called once the sink no longer refers to `bytes`
+   * (they were handed to the OS), so that they may be reused; a sink that
+   * cannot tell (a stream of unknown kind may keep them) never calls it.
+   */
+  write(bytes: Uint8Array, done?: () => void): Promise<void>
   /** Flushes and, for regular files, renames the temporary file into place. */
   close(): Promise<void>
   /** Abandons the output: a temporary file is removed. */
@@ -39,10 +45,12 @@ export function streamSink(stream: Writable, name = 'output', signal?: AbortSign
     if (stream.destroyed || stream.writableEnded) throw outputError(name, new Error('the output stream was closed'))
   }
   const detach = (): void => { stream.off('error', onError) }
+  const handsToOs = writesToOs(stream)
   return {
-    async write(bytes) {
+    async write(bytes, done) {
       check()
-      if (!stream.write(bytes)) await waitDrain(stream, name, signal)
+      const more = done && handsToOs ? stream.write(bytes, (e) => { if (!e) done() }) : stream.write(bytes)
+      if (!more) await waitDrain(stream, name, signal)
       check()
     },
     close: () => new Promise<void>((resolve, reject) => {
@@ -59,6 +67,15 @@ export function streamSink(stream: Writable, name = 'output', signal?: AbortSign
     }),
     abort: async () => detach(),
   }
+}
+
+/**
+ * True for streams whose write callback means "handed to the OS": files and
+ * sockets (stdout and stderr are one or the other, or a synchronous file
+ * stream). Any other Writable may keep the chunk itself after its callback.
+ */
+function writesToOs(stream: Writable): boolean {
+  return stream instanceof fs.WriteStream || stream instanceof net.Socket || stream === process.stdout || stream === process.stderr
 }
 
 /**
@@ -106,7 +123,7 @@ async function atomicSink(name: string, target: string): Promise<Sink> {
     throw outputError(name, e as Error)
   }
   return {
-    write: (bytes) => file.write(bytes).catch((e: Error) => { throw outputError(name, e) }),
+    write: (bytes, done) => file.write(bytes).then(done, (e: Error) => { throw outputError(name, e) }),
     close: () => file.commit().catch((e: Error) => { throw outputError(name, e) }),
     abort: () => file.abort().catch(() => {}),
   }

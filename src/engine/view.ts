@@ -12,6 +12,7 @@ import { BgzfWriter } from '../bgzf/writer.js'
 import { gunzipSync } from 'node:zlib'
 import { indexedSet, recordFilter, type FilterOptions, type RecordFilter, type RegionOptions } from '../ops/filter.js'
 import type { ViewOptions } from '../ops/view.js'
+import { releaseOutput } from '../ops/output.js'
 import { BamError } from '../errors.js'
 import { checkChoice, checkFilters, checkInteger } from './check.js'
 import { checkRunOptions, run, type InternalRunOptions, type RunOptions } from './run.js'
@@ -83,7 +84,7 @@ export async function view(source: Source, options: ViewCallOptions): Promise<nu
     const setHeader = (h: BamHeader): void => { pendingHeader = headerBytes(h, format, header) }
     const onOutput = async (parts: Uint8Array[]): Promise<void> => {
       await flushHeader()
-      for (const p of parts) await sink.write(p)
+      for (const p of parts) await sink.write(p, () => releaseOutput(p)) // the worker may reuse its buffer
     }
     const n = header === 'only'
       ? await readHeaderOnly(source, setHeader)

@@ -9,6 +9,7 @@ import type { RecordView } from '../bam/record.js'
 import { SamWriter } from '../bam/sam.js'
 import { defaultDeflater } from '../bgzf/deflate.js'
 import { keeps, type RecordFilter } from './filter.js'
+import { OutputPool } from './output.js'
 import type { Op, OpContext } from './op.js'
 
 /** Options of the view op. */
@@ -36,9 +37,26 @@ interface Formatter {
   take(): Uint8Array | undefined
 }
 
+/** This thread's output buffers, shared by its runs (see ops/output.ts). */
+let pool: OutputPool | undefined
+
+/**
+ * SAM: lines formatted into a recycled shared buffer, handed out without a copy
+ * (release each part with `releaseOutput`, ops/output.ts, once written). The next
+ * buffer is sized from the largest part so far, so that it seldom grows.
+ */
 function samFormatter(refs: Reference[]): Formatter {
-  const sam = new SamWriter(refs.map((r) => r.name))
-  return { append: (rec) => sam.append(rec), take: () => (sam.length > 0 ? sam.take() : undefined) }
+  pool ??= new OutputPool()
+  const sam = new SamWriter(refs.map((r) => r.name), undefined, pool)
+  let largest = 0
+  return {
+    append: (rec) => sam.append(rec),
+    take() {
+      if (sam.length === 0) return undefined
+      largest = Math.max(largest, sam.length)
+      return sam.detach(largest + (largest >> 3))
+    },
+  }
 }
 
 /** First size of the raw record buffer; it doubles as needed and is reused from chunk to chunk. */
@@ -107,19 +125,27 @@ function recordsFormatter(): Formatter {
 }
 
 const formatters = new WeakMap<OpContext, Formatter>()
+/** The last context asked for, and its formatter: one comparison per record instead of a WeakMap lookup. */
+let lastContext: OpContext | undefined
+let lastFormatter: Formatter | undefined
 
 function formatterOf(ctx: OpContext<ViewOptions>): Formatter {
+  if (ctx === lastContext) return lastFormatter!
   let f = formatters.get(ctx as OpContext)
   if (!f) {
     const format = ctx.options.format ?? 'sam'
     f = format === 'bam' ? bamFormatter(ctx.options.level) : format === 'records' ? recordsFormatter() : samFormatter(ctx.references)
     formatters.set(ctx as OpContext, f)
   }
+  lastContext = ctx as OpContext
+  lastFormatter = f
   return f
 }
 
 /**
  * The view op. Its partial carries formatted bytes; `drain` hands them to the writer in order.
+ * SAM parts are views of recycled shared buffers: once a part is written, hand it back with
+ * `releaseOutput` (ops/output.ts); a part never released is not reused, which only costs memory churn.
  *
  * @example
  * ```ts
