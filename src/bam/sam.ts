@@ -13,7 +13,7 @@ import { FUNMAP } from './flags.js'
 import {
   BLOCK_SIZE_BYTES, FLAG_OFFSET, L_READ_NAME_OFFSET, L_SEQ_OFFSET, MAPQ_OFFSET, NEXT_POS_OFFSET,
   NEXT_REF_ID_OFFSET, N_CIGAR_OP_OFFSET, POS_OFFSET, READ_NAME_OFFSET, REF_ID_OFFSET, SEQ_CODES, TLEN_OFFSET,
-  type RecordView,
+  RecordView,
 } from './record.js'
 
 /** Bytes per CIGAR op: uint32 `op_len << 4 | op`, §4.2. */
@@ -103,6 +103,8 @@ export class SamWriter {
   private readonly sink: TextSink
   private readonly addon: Addon | null
   private readonly native: unknown
+  /** samAppendMany's out-parameters: index reached, position reached. */
+  private readonly state = new Float64Array(2)
 
   /**
    * @param refNames reference names by refID, Latin-1 (one char per byte) as the header parser decodes them.
@@ -162,6 +164,39 @@ export class SamWriter {
       }
     }
     this.appendJs(rec)
+  }
+
+  /**
+   * {@link SamWriter.append} for the records at `offsets[from..to)` of `data`,
+   * in order: one native call for all of them with the native formatter.
+   * Returns `to`, or the index in `offsets` of the first record that samtools
+   * refuses; the lines before it are kept, and `append` of that record
+   * throws the error that names it.
+   */
+  appendMany(data: Uint8Array, offsets: Int32Array, from: number, to: number): number {
+    if (!this.addon) return this.appendManyJs(data, offsets, from, to)
+    const state = this.state
+    for (let i = from; i < to;) {
+      const r = this.addon.samAppendMany(this.native, data, offsets, i, to, this.sink.pos, state)
+      this.sink.pos = state[1]!
+      if (r === 0) return to
+      i = state[0]!
+      if (r !== NATIVE_E_ROOM) return i
+      this.reserve(this.sink.out.length - this.sink.pos + 1) // at least doubles it
+    }
+    return to
+  }
+
+  private appendManyJs(data: Uint8Array, offsets: Int32Array, from: number, to: number): number {
+    const rec = new RecordView(data)
+    for (let i = from; i < to; i++) {
+      try {
+        this.appendJs(rec.moveTo(offsets[i]!))
+      } catch {
+        return i
+      }
+    }
+    return to
   }
 
   /** {@link SamWriter.append} in JavaScript. */

@@ -20,6 +20,11 @@ export interface Addon {
   samFormatter(names: Uint8Array, nameEnds: Uint32Array, out: Uint8Array): unknown
   /** Writes the SAM line of the record at `offset` into the bound buffer at `pos`; the new position, or -1 (no room) or -2 (bad record). */
   samAppend(formatter: unknown, data: Uint8Array, offset: number, pos: number): number
+  /**
+   * samAppend for the records at `offsets[from..to)` of `data`, in one call: 0 when all were written, else -1 or -2 for
+   * the first that was not, whose index goes to `state[0]`; `state[1]` gets the position after the last line written.
+   */
+  samAppendMany(formatter: unknown, data: Uint8Array, offsets: Int32Array, from: number, to: number, pos: number, state: Float64Array): number
   /** Binds a new (grown) output buffer. */
   samRebind(formatter: unknown, out: Uint8Array): void
 }
@@ -62,7 +67,7 @@ export function loadAddon(): Addon | null {
   try {
     const loaded = createRequire(import.meta.url)(file) as Partial<Addon>
     // An addon built by an older bamstream (without every function) is not used: rebuild it with `npm run build:native`.
-    if (typeof loaded.inflate === 'function' && typeof loaded.deflate === 'function' && typeof loaded.samAppend === 'function') addon = loaded as Addon
+    if (typeof loaded.inflate === 'function' && typeof loaded.deflate === 'function' && typeof loaded.samAppendMany === 'function') addon = loaded as Addon
   } catch {
     addon = null
   }

@@ -30,13 +30,14 @@ export interface OpDriver<P = unknown, R = unknown> {
   /**
    * Folds every complete record of `data` from `start` into `p` (`record`) and
    * says where the walk stopped (`invalidAt` ≥ 0: a record that fails htslib's
-   * checks, `validate.ts`; see {@link inconsistentRecord}). An exception of the op is thrown
+   * checks, `validate.ts`; see {@link inconsistentRecord}), then lets the op `flush`
+   * what it deferred (a failure it reports is the failing record's). An exception of the op is thrown
    * as {@link opFailure} says, at `where(offset of the record)`. When
    * `cancel[0]` turns non-zero the walk stops with `ERR_ABORTED` (checked
    * every {@link CANCEL_CHECK_RECORDS} records).
    */
   walk(p: P, data: Uint8Array, start: number, where?: FileOffsetOf, cancel?: Int32Array): WalkEnd
-  /** Folds one record into `p`; an exception of the op is thrown as {@link opFailure} says, at `offset`. */
+  /** Folds one record into `p` (`record`, then `flush`); an exception of the op is thrown as {@link opFailure} says, at `offset`. */
   record(p: P, rec: RecordView, offset?: number): void
   /** `p` once it has seen all its records (`seal`, when the op has one): plain data, ready to merge or move. */
   sealed(p: P): P
@@ -76,7 +77,11 @@ export function opDriver<P = unknown, R = unknown>(op: AnyOp, ctx: OpContext): O
     ordered: typeof op.drain === 'function',
     fresh: () => guard(() => op.init(ctx) as P),
     walk: (p, data, start, where, cancel) => walk(op, ctx, p, data, start, where, cancel),
-    record: (p, rec, offset = -1) => guard(() => op.record(p, rec, ctx), offset),
+    record: (p, rec, offset = -1) => guard(() => {
+      op.record(p, rec, ctx)
+      const failure = op.flush?.(p, ctx)
+      if (failure) throw failure.error
+    }, offset),
     sealed: (p) => (op.seal ? guard(() => op.seal!(p, ctx) as P) : p),
     merge: (a, b) => guard(() => op.merge(a, b) as P),
     drain: (p) => (op.drain ? guard(() => op.drain!(p)) : []),
@@ -129,7 +134,13 @@ function walk(op: AnyOp, ctx: OpContext, partial: unknown, data: Uint8Array, sta
   visitor.count = 0
   const rec = new RecordView(data)
   try {
-    return walkRecords(rec, start, visit, ctx.references.length)
+    const walked = walkRecords(rec, start, visit, ctx.references.length)
+    const failure = op.flush?.(partial, ctx)
+    if (failure) {
+      rec.moveTo(failure.at) // the error is the deferred record's, at its offset
+      throw failure.error
+    }
+    return walked
   } catch (e) {
     throw opFailure(e, op.name, where ? where(rec.offset) : -1)
   } finally {

@@ -56,6 +56,21 @@ export interface Op<P = unknown, R = unknown, O = Record<string, unknown>> {
    * merged partial, leaving it empty. Called by the stitcher after each chunk.
    */
   drain?(p: P): Uint8Array[]
+  /**
+   * Finishes what `record` deferred (view formats a chunk's records in one
+   * native call), while the walked bytes are still valid: called at the end of
+   * every walk and after each record passed on its own. Returns undefined, or
+   * the failure of one record and where that record starts in the walked bytes
+   * (`rec.offset`), which is then reported as if `record` had thrown it for
+   * that record. Optional.
+   */
+  flush?(p: P, ctx: OpContext<O>): DeferredFailure | undefined
+}
+
+/** A record's failure found by {@link Op.flush}: what `record` would have thrown, and the record's offset in the walked bytes. */
+export interface DeferredFailure {
+  error: unknown
+  at: number
 }
 
 /** Any op, with its types erased. */

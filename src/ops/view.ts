@@ -5,12 +5,12 @@
  * bytes (for the `records()` iterator).
  */
 import type { Reference } from '../bam/header.js'
-import type { RecordView } from '../bam/record.js'
+import { RecordView } from '../bam/record.js'
 import { SamWriter } from '../bam/sam.js'
 import { defaultDeflater } from '../bgzf/deflate.js'
 import { keeps, type RecordFilter } from './filter.js'
 import { OutputPool } from './output.js'
-import type { Op, OpContext } from './op.js'
+import type { DeferredFailure, Op, OpContext } from './op.js'
 
 /** Options of the view op. */
 export interface ViewOptions extends RecordFilter {
@@ -33,7 +33,9 @@ export interface ViewPartial {
 /** Per-run, per-thread output state: records go in, whole parts come out at `seal`. */
 interface Formatter {
   append(rec: RecordView): void
-  /** The bytes appended since the last take (a buffer of their own, so movable), or undefined if none. */
+  /** Formats what `append` deferred, while the records' bytes are valid; a record's failure is returned (see `Op.flush`). */
+  flush?(): DeferredFailure | undefined
+  /** The bytes appended since the last take (movable, or a shared buffer), or undefined if none. Throws a deferred record's failure. */
   take(): Uint8Array | undefined
 }
 
@@ -48,14 +50,70 @@ let pool: OutputPool | undefined
 function samFormatter(refs: Reference[]): Formatter {
   pool ??= new OutputPool()
   const sam = new SamWriter(refs.map((r) => r.name), undefined, pool)
+  const pending = new PendingRecords()
+  const flush = (): DeferredFailure | undefined => pending.flush(sam)
   let largest = 0
   return {
-    append: (rec) => sam.append(rec),
+    append(rec) {
+      if (pending.add(rec)) return
+      const failure = flush() // another buffer: the records deferred so far first (a driver flushes before that happens)
+      if (failure) throw failure.error
+      pending.add(rec)
+    },
+    flush,
     take() {
+      const failure = flush()
+      if (failure) throw failure.error
       if (sam.length === 0) return undefined
       largest = Math.max(largest, sam.length)
       return sam.detach(largest + (largest >> 3))
     },
+  }
+}
+
+/** First capacity of the deferred record offsets; they double as needed and are reused. */
+const INITIAL_PENDING = 1 << 12
+
+/**
+ * Kept records not yet formatted: their offsets in one data buffer, formatted
+ * in one `SamWriter.appendMany` call (one native call) when flushed.
+ */
+class PendingRecords {
+  private offsets = new Int32Array(INITIAL_PENDING)
+  private count = 0
+  private data: Uint8Array | null = null
+
+  /** Defers `rec`; false (and nothing deferred) when it is in another buffer than those deferred: flush first. */
+  add(rec: RecordView): boolean {
+    if (rec.bytes !== this.data) {
+      if (this.count > 0) return false
+      this.data = rec.bytes
+    }
+    if (this.count === this.offsets.length) {
+      const grown = new Int32Array(2 * this.count)
+      grown.set(this.offsets)
+      this.offsets = grown
+    }
+    this.offsets[this.count++] = rec.offset
+    return true
+  }
+
+  /** Formats the deferred records, in order; the first that samtools refuses ends it, with its error and offset. */
+  flush(sam: SamWriter): DeferredFailure | undefined {
+    const { data, offsets } = this
+    const n = this.count
+    this.count = 0
+    this.data = null // not kept past the walk: a worker reuses its inflate buffer for the next chunk
+    if (n === 0 || data === null) return undefined
+    const rec = new RecordView(data)
+    for (let i = sam.appendMany(data, offsets, 0, n); i < n; i = sam.appendMany(data, offsets, i + 1, n)) {
+      try {
+        sam.append(rec.moveTo(offsets[i]!)) // throws the error that names the record (or, were the ports to disagree, prints it)
+      } catch (error) {
+        return { error, at: offsets[i]! }
+      }
+    }
+    return undefined
   }
 }
 
@@ -172,5 +230,6 @@ export const viewOp: Op<ViewPartial, number, ViewOptions> = {
     return a
   },
   drain: (p) => p.parts.splice(0),
+  flush: (_, ctx) => formatterOf(ctx).flush?.(),
   finish: (p) => p.records,
 }
