@@ -18,14 +18,22 @@ import { readBam, records } from '../helpers/read-bam.js'
 /** The formatters to test: JavaScript, and the native one when the addon is built. */
 const FORMATTERS = nativeAddonPath() ? (['js', 'native'] as const) : (['js'] as const)
 
-/** samtools view --no-PG -h, as bytes: header then one line per record; the same from every formatter. */
+/**
+ * samtools view --no-PG -h, as bytes: header then one line per record; the same from every formatter, record by
+ * record (`append`) and all at once (`appendMany`, which stops at a record samtools refuses).
+ */
 function viewAll(file: string): Buffer {
   const bam = readBam(file)
-  const outputs = FORMATTERS.map((formatter) => {
+  const header = encodeLatin1(formatHeader(bam.text, bam.refs))
+  const outputs = FORMATTERS.flatMap((formatter) => {
     const writer = new SamWriter(bam.refs.map((r) => r.name), formatter)
     expect(writer.formatter).toBe(formatter)
     for (const rec of records(bam)) writer.append(rec)
-    return Buffer.concat([encodeLatin1(formatHeader(bam.text, bam.refs)), writer.take()])
+    const one = Buffer.concat([header, writer.take()])
+    const offsets = Int32Array.from(Array.from(records(bam), (r) => r.offset)) // one view, moved: read each offset as it comes
+    const stop = writer.appendMany(bam.data, offsets, 0, offsets.length)
+    expect(stop).toBe(offsets.length)
+    return [one, Buffer.concat([header, writer.take()])]
   })
   for (const out of outputs.slice(1)) expect(out.equals(outputs[0]!)).toBe(true)
   return outputs[0]!
@@ -161,6 +169,26 @@ describe('SamWriter aux fields', () => {
     expect(line({ aux: Buffer.concat([scalars, elements]) })).toBe(UNPLACED + want)
   })
 
+  it('prints integers at every decimal length, and repeated f values the same each time (the native formatter caches them)', () => {
+    const values: number[] = [0, 1]
+    for (let p = 10; p <= 4294967295; p *= 10) values.push(p - 1, p, p + 1)
+    values.push(4294967295)
+    const ints = Buffer.concat(values.map((v) => tag('XI', 'I', [...u32(v)])))
+    const negatives = Buffer.concat(values.filter((v) => v <= 2147483648).map((v) => tag('Xi', 'i', [...Buffer.from(new Int32Array([-v]).buffer)])))
+    const want = values.map((v) => `\tXI:i:${v}`).join('') + values.filter((v) => v <= 2147483648).map((v) => `\tXi:i:${-v | 0}`).join('')
+    expect(line({ aux: Buffer.concat([ints, negatives]) })).toBe(UNPLACED + want)
+    const floats = [0x3c23d70a, 0x3dcccccd, 0x00000000, 0x3c23d70a, 0x4640e69a, 0x3dcccccd] // 0.01 0.1 0 0.01 12345.7 0.1
+    const texts = ['0.01', '0.1', '0', '0.01', '12345.7', '0.1']
+    const recs = floats.map((bits) => record({ aux: tag('de', 'f', [...u32(bits)]) }))
+    const bytes = new Uint8Array(Buffer.concat(recs))
+    const offsets = Int32Array.from(recs.map((_, i) => recs.slice(0, i).reduce((n, r) => n + r.length, 0)))
+    for (const formatter of FORMATTERS) {
+      const writer = new SamWriter(REFS, formatter)
+      expect(writer.appendMany(bytes, offsets, 0, offsets.length)).toBe(offsets.length)
+      expect(Buffer.from(writer.take()).toString('latin1')).toBe(texts.map((t) => `${UNPLACED}\tde:f:${t}\n`).join(''))
+    }
+  })
+
   it('formatG and formatKputd on doubles', () => {
     // expectations from C printf("%g") (glibc), i.e. exact values with ties to even
     expect([formatG(1234565), formatG(-2512.625), formatG(1e100), formatG(5e-324), formatG(0.00001234565)])
@@ -213,10 +241,38 @@ describe('SamWriter failures (where samtools 1.16 fails too)', () => {
       expect((error as BamError).code).toBe('ERR_BAD_RECORD')
       expect(Buffer.from(writer.take()).toString('latin1')).toBe(`${UNPLACED}\n`) // nothing of the bad line kept
     })
+    it.each(FORMATTERS)(`${title}: appendMany stops there (%s)`, (formatter) => {
+      const writer = new SamWriter(REFS, formatter)
+      const ok = record({})
+      const bytes = new Uint8Array(Buffer.concat([ok, record(spec), ok]))
+      const offsets = Int32Array.of(0, ok.length, bytes.length - ok.length)
+      expect(writer.appendMany(bytes, offsets, 0, 3)).toBe(1)
+      expect(writer.appendMany(bytes, offsets, 2, 3)).toBe(3)
+      expect(Buffer.from(writer.take()).toString('latin1')).toBe(`${UNPLACED}\n${UNPLACED}\n`)
+    })
   }
 })
 
 describe('SamWriter buffer', () => {
+  it.each(FORMATTERS)('detach hands out the lines without a copy and goes on in a buffer from its source (%s)', (formatter) => {
+    const taken: Uint8Array[] = []
+    const given: Uint8Array[] = []
+    const buffers = { take: (n: number) => { const b = new Uint8Array(n); taken.push(b); return b }, give: (b: Uint8Array) => { given.push(b) } }
+    const writer = new SamWriter(REFS, formatter, buffers)
+    const rec = new RecordView(new Uint8Array(record({})))
+    writer.append(rec)
+    const first = writer.detach(100)
+    expect(first.buffer).toBe(taken[0]!.buffer)
+    expect(Buffer.from(first).toString('latin1')).toBe(`${UNPLACED}\n`)
+    expect(taken[1]!.length).toBe(100)
+    const seq = 'ACGT'.repeat(50) // longer than 100 bytes: the writer outgrows its buffer and gives it back
+    writer.append(new RecordView(new Uint8Array(record({ seq }))))
+    expect(given.length).toBeGreaterThanOrEqual(1) // each buffer outgrown (it at least doubles) goes back
+    given.forEach((b, i) => expect(b).toBe(taken[i + 1]))
+    expect(Buffer.from(writer.detach()).toString('latin1')).toBe(`${UNPLACED.slice(0, -4)}\t${seq}\t*\n`)
+    expect(Buffer.from(first).toString('latin1')).toBe(`${UNPLACED}\n`) // untouched by what came after
+  })
+
   it.each(FORMATTERS)('grows by doubling for long reads and take() empties it (%s)', (formatter) => {
     const seq = 'ACGT'.repeat(50_000)
     const writer = new SamWriter(REFS, formatter)

@@ -4,7 +4,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TEMP_TAG, createAtomicFile, tempName } from '../../src/engine/atomic.js'
-import { fileSink } from '../../src/engine/sink.js'
+import { Writable } from 'node:stream'
+import { fileSink, streamSink } from '../../src/engine/sink.js'
 import { BamError } from '../../src/errors.js'
 
 const MAIN = path.resolve(import.meta.dirname, '../../dist/src/cli/main.js')
@@ -100,6 +101,31 @@ describe('fileSink: what -o PATH does to PATH (issue 9.3)', () => {
       expect(sig).toBe(signal)
       expect(fs.readdirSync(out), signal).toEqual([])
     }
+  })
+})
+
+describe('write(bytes, done): when the bytes may be reused', () => {
+  it('calls done once a file or file stream has written them, never for a stream that may keep them', async () => {
+    const file = path.join(dir, 'done.sam')
+    const sink = await fileSink(file)
+    let files = 0
+    await sink.write(Buffer.from('a\n'), () => { files++ })
+    expect(files).toBe(1) // the atomic writer resolves after the write itself
+    await sink.close()
+    const stream = fs.createWriteStream(path.join(dir, 'done-stream.sam'))
+    const streamed = streamSink(stream)
+    let streams = 0
+    await streamed.write(Buffer.from('b\n'), () => { streams++ })
+    await streamed.close()
+    expect(streams).toBe(1)
+    stream.end()
+    const kept: Buffer[] = []
+    const keeper = new Writable({ write(chunk: Buffer, _enc, cb) { kept.push(chunk); cb() } })
+    let keepers = 0
+    const sinkToKeeper = streamSink(keeper)
+    await sinkToKeeper.write(Buffer.from('c\n'), () => { keepers++ })
+    await sinkToKeeper.close()
+    expect([keepers, Buffer.concat(kept).toString()]).toEqual([0, 'c\n'])
   })
 })
 

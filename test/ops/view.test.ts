@@ -11,6 +11,16 @@ import { writeSyntheticBam } from '../../bench/synthetic/synthetic.js'
 import { formatFlagstat } from '../../src/ops/flagstat.js'
 import { Collector } from '../helpers/collect.js'
 import { corpusBam, corpusNames, expected, hasCommand } from '../helpers/corpus.js'
+import { encodeRecord } from '../../bench/synthetic/record-encoder.js'
+import { encodeHeader } from '../../src/bam/encoder.js'
+import { RecordView } from '../../src/bam/record.js'
+import { SamWriter } from '../../src/bam/sam.js'
+import { nativeAddonPath } from '../../src/bgzf/native.js'
+import { bgzfCompress } from '../../src/bgzf/writer.js'
+import { joinBytes } from '../../src/bytes.js'
+import type { BamError } from '../../src/errors.js'
+import { opDriver } from '../../src/ops/lifecycle.js'
+import { viewOp } from '../../src/ops/view.js'
 
 let pool: Piscina
 let dir: string
@@ -69,6 +79,76 @@ describe('BAM output', () => {
       .rejects.toMatchObject({ code: 'ERR_OUTPUT' })
   })
 })
+
+describe('SAM formatted a chunk at a time into recycled buffers', () => {
+  it.each(['htslib_test_ce_1000', 'htslib_test_xx_large_aux', 'htslib_test_auxf_values'])('%s to a file and to a file stream, one block per chunk', async (name) => {
+    const want = expected(name, 'sam')
+    const out = path.join(dir, `${name}.out.sam`)
+    await view(corpusBam(name), { output: out, header: 'include', pool, chunkBytes: 1 })
+    expect(fs.readFileSync(out, 'latin1')).toBe(want)
+    const streamed = path.join(dir, `${name}.stream.sam`)
+    const stream = fs.createWriteStream(streamed)
+    await view(corpusBam(name), { output: stream, header: 'include', pool, chunkBytes: 1 })
+    await new Promise((resolve) => stream.end(resolve))
+    expect(fs.readFileSync(streamed, 'latin1')).toBe(want)
+  })
+
+  /** 3000 records with an `XA:A:x` tag; record 1500's tag type is made unknown, which samtools refuses when printing it. */
+  function corruptAuxBam(): { file: string, data: Uint8Array, offsets: number[], bad: number } {
+    const records = Array.from({ length: 3000 }, (_, i) => encodeRecord({
+      name: `r${i}`, flag: 0, refID: 0, pos: i, mapq: 30, cigar: '4M', nextRefID: -1, nextPos: -1, tlen: 0, seq: 'ACGT', qual: null,
+      tags: Uint8Array.from(Buffer.from('XAAx', 'latin1')),
+    }))
+    const bad = 1500
+    records[bad]![records[bad]!.length - 2] = 'q'.charCodeAt(0) // the aux type byte (SAMv1 §4.2.4: tag, type, value)
+    const header = encodeHeader('@SQ\tSN:chr1\tLN:100000\n', [{ name: 'chr1', length: 100_000 }])
+    const data = joinBytes([header, ...records])
+    const offsets = records.map((_, i) => header.length + records.slice(0, i).reduce((n, r) => n + r.length, 0))
+    const file = path.join(dir, 'corrupt-aux.bam')
+    fs.writeFileSync(file, bgzfCompress(data))
+    return { file, data, offsets, bad }
+  }
+
+  it('a record samtools refuses fails at its own offset, though it is formatted with its chunk in one call', async () => {
+    const { file, data, offsets, bad } = corruptAuxBam()
+    const js = new SamWriter(['chr1'], 'js')
+    const message = (() => { try { js.append(new RecordView(data).moveTo(offsets[bad]!)) } catch (e) { return (e as Error).message } return '' })()
+    expect(message).toMatch(/aux/)
+    const formatters = nativeAddonPath() ? ['js', 'native'] : ['js']
+    const saved = process.env.BAMSTREAM_SAM
+    try {
+      for (const formatter of formatters) { // on this thread: the walk reports the failing record's offset
+        process.env.BAMSTREAM_SAM = formatter
+        const drive = opDriver(viewOp, { references: [{ name: 'chr1', length: 100_000 }], headerText: '', options: {} })
+        const e = (() => { try { drive.walk(drive.fresh(), data, offsets[0]!, (u) => 10_000_000 + u) } catch (err) { return err } return undefined })() as BamError
+        expect([e.code, e.message, e.offset], formatter).toEqual(['ERR_BAD_RECORD', message, 10_000_000 + offsets[bad]!])
+      }
+    } finally {
+      if (saved === undefined) delete process.env.BAMSTREAM_SAM
+      else process.env.BAMSTREAM_SAM = saved
+    }
+    const blocks = blockStarts(file)
+    const blockOfBad = blocks.filter(([u]) => u <= offsets[bad]!).at(-1)![1]
+    for (const options of [{}, { chunkBytes: 1 }, { chunkBytes: 1, guessHook: 'misalign' } as InternalRunOptions]) { // exact, guessed, guessed wrong
+      const e = await view(file, { output: new Collector(), pool, ...options }).catch((x: unknown) => x) as BamError
+      expect([e.code, e.message, e.offset]).toEqual(['ERR_BAD_RECORD', message, blockOfBad])
+    }
+  })
+})
+
+/** [uncompressed start, file offset] of every BGZF block, from the block headers (SAMv1 §4.1: BSIZE at byte 16, ISIZE in the last 4). */
+function blockStarts(file: string): [number, number][] {
+  const bytes = fs.readFileSync(file)
+  const out: [number, number][] = []
+  let u = 0
+  for (let c = 0; c < bytes.length;) {
+    const size = bytes.readUInt16LE(c + 16) + 1
+    out.push([u, c])
+    u += bytes.readUInt32LE(c + size - 4)
+    c += size
+  }
+  return out
+}
 
 describe.runIf(hasCommand('samtools'))('live against samtools on a generated file', () => {
   let file: string
