@@ -265,8 +265,11 @@ export class SamWriter {
     sink.out[sink.pos++] = TAB
   }
 
-  /** Makes room for `extra` more bytes, doubling the buffer (the outgrown one goes back to the buffer source). */
-  private reserve(extra: number): void {
+  /**
+   * Makes room for `extra` more bytes, doubling the buffer (the outgrown one goes back to the buffer source).
+   * Lines make their own room; a caller may make it up front when it knows about how much is coming.
+   */
+  reserve(extra: number): void {
     const need = this.sink.pos + extra
     if (need <= this.sink.out.length) return
     let size = this.sink.out.length * 2

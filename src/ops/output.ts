@@ -11,6 +11,13 @@
  * keep it, or the chunk's output was dropped) is simply not reused: a pool
  * whose buffers are all out replaces the oldest one, so memory stays bounded
  * and the worst case is a fresh buffer per chunk.
+ *
+ * Pools may share their buffers (`shared`: the pool workers' do): a buffer one
+ * makes is announced on a BroadcastChannel, and every pool may claim any free
+ * buffer it knows of (an atomic compare-and-swap of the state, so one owner at
+ * a time). Without that each worker would keep as many buffers as it ever had
+ * chunks in flight at once; shared, the process keeps about as many as the run
+ * has in flight in all.
  */
 
 /** Layout of a pool buffer: int32 state, int32 magic, then the bytes handed out. */
@@ -21,10 +28,16 @@ const HEADER_BYTES = 8
 const MAGIC = 0x4f55545f
 const FREE = 0
 const OUT = 1
-/** Capacities are rounded up to this, so that sizes settle after a few chunks. */
-const ROUNDING = 256 * 1024
+/**
+ * Capacities are a quarter more than asked for, rounded up to this: pages never
+ * written cost no memory, and a buffer a little larger than the last chunk's
+ * output fits the next chunk's too, so that sizes settle after a few chunks.
+ */
+const ROUNDING = 1024 * 1024
 /** Buffers a pool keeps by default: more than the chunks one worker can have in flight (run.ts: 2 × threads + 2 in all). */
 export const DEFAULT_POOL_BUFFERS = 8
+/** The channel shared pools announce new buffers on. */
+const CHANNEL = 'bamstream:output-buffers'
 
 /**
  * A per-thread free list of shared output buffers.
@@ -39,30 +52,52 @@ export const DEFAULT_POOL_BUFFERS = 8
 export class OutputPool {
   private readonly buffers: Uint8Array[] = []
   private next = 0
+  private readonly channel: BroadcastChannel | undefined
 
-  /** @param max buffers kept for reuse (at least 1). */
-  constructor(private readonly max = DEFAULT_POOL_BUFFERS) {}
+  /**
+   * @param max buffers kept for reuse (at least 1).
+   * @param shared share buffers with the other shared pools of the process (see the module comment).
+   */
+  constructor(private readonly max = DEFAULT_POOL_BUFFERS, shared = false) {
+    if (!shared) return
+    this.channel = new BroadcastChannel(CHANNEL)
+    this.channel.onmessage = (e: MessageEvent) => this.adopt(e.data)
+    ;(this.channel as unknown as { unref?: () => void }).unref?.() // never what keeps a thread alive
+  }
 
   /** A buffer of at least `bytes` bytes, marked as out until it is released or given back. */
   take(bytes: number): Uint8Array {
     let smallFree = -1
     for (let i = 0; i < this.buffers.length; i++) {
       const b = this.buffers[i]!
-      if (Atomics.load(stateOf(b), STATE_INDEX) !== FREE) continue
-      if (b.length >= bytes) {
-        Atomics.store(stateOf(b), STATE_INDEX, OUT)
-        return b
-      }
-      smallFree = i
+      const state = stateOf(b)
+      if (Atomics.load(state, STATE_INDEX) !== FREE) continue
+      if (b.length < bytes) smallFree = i
+      else if (Atomics.compareExchange(state, STATE_INDEX, FREE, OUT) === FREE) return b
     }
     const fresh = allocate(bytes)
     if (smallFree >= 0) this.buffers[smallFree] = fresh
-    else if (this.buffers.length < Math.max(1, this.max)) this.buffers.push(fresh)
+    else this.keep(fresh)
+    this.channel?.postMessage(fresh)
+    return fresh
+  }
+
+  /** Stops sharing (a shared pool's channel is otherwise open for the thread's life). */
+  close(): void {
+    this.channel?.close()
+  }
+
+  private keep(b: Uint8Array): void {
+    if (this.buffers.length < Math.max(1, this.max)) this.buffers.push(b)
     else {
-      this.buffers[this.next] = fresh // all out: forget the oldest (whoever holds it keeps it)
+      this.buffers[this.next] = b // all out: forget the oldest (whoever holds it keeps it)
       this.next = (this.next + 1) % this.buffers.length
     }
-    return fresh
+  }
+
+  /** A buffer another pool made: known from now on, unless this pool is full. */
+  private adopt(b: unknown): void {
+    if (b instanceof Uint8Array && isPoolBuffer(b) && this.buffers.length < Math.max(1, this.max)) this.buffers.push(b)
   }
 
   /** Returns a buffer that was taken but never handed out (e.g. outgrown): free at once. */
@@ -85,7 +120,7 @@ export function releaseOutput(part: Uint8Array): void {
 }
 
 function allocate(bytes: number): Uint8Array {
-  const capacity = Math.ceil(Math.max(bytes, 1) / ROUNDING) * ROUNDING
+  const capacity = Math.ceil((Math.max(bytes, 1) * 5) / 4 / ROUNDING) * ROUNDING
   const sab = new SharedArrayBuffer(HEADER_BYTES + capacity)
   const header = new Int32Array(sab, 0, HEADER_BYTES / Int32Array.BYTES_PER_ELEMENT)
   header[MAGIC_INDEX] = MAGIC

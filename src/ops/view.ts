@@ -9,7 +9,8 @@ import { RecordView } from '../bam/record.js'
 import { SamWriter } from '../bam/sam.js'
 import { defaultDeflater } from '../bgzf/deflate.js'
 import { keeps, type RecordFilter } from './filter.js'
-import { OutputPool } from './output.js'
+import { isMainThread } from 'node:worker_threads'
+import { DEFAULT_POOL_BUFFERS, OutputPool } from './output.js'
 import type { DeferredFailure, Op, OpContext } from './op.js'
 
 /** Options of the view op. */
@@ -39,7 +40,7 @@ interface Formatter {
   take(): Uint8Array | undefined
 }
 
-/** This thread's output buffers, shared by its runs (see ops/output.ts). */
+/** This thread's output buffers, shared by its runs, and in a pool worker with the other workers (see ops/output.ts). */
 let pool: OutputPool | undefined
 
 /**
@@ -48,11 +49,15 @@ let pool: OutputPool | undefined
  * buffer is sized from the largest part so far, so that it seldom grows.
  */
 function samFormatter(refs: Reference[]): Formatter {
-  pool ??= new OutputPool()
+  pool ??= new OutputPool(DEFAULT_POOL_BUFFERS, !isMainThread)
   const sam = new SamWriter(refs.map((r) => r.name), undefined, pool)
   const pending = new PendingRecords()
-  const flush = (): DeferredFailure | undefined => pending.flush(sam)
   let largest = 0
+  const flush = (): DeferredFailure | undefined => {
+    // the first chunk: room for its lines at once (SAM is about 1.3× the BAM records; more is grown into) instead of doubling up to it
+    if (largest === 0 && sam.length === 0) sam.reserve(pending.span() + (pending.span() >> 1))
+    return pending.flush(sam)
+  }
   return {
     append(rec) {
       if (pending.add(rec)) return
@@ -96,6 +101,11 @@ class PendingRecords {
     }
     this.offsets[this.count++] = rec.offset
     return true
+  }
+
+  /** Bytes from the first deferred record to the end of their buffer. */
+  span(): number {
+    return this.count === 0 || this.data === null ? 0 : this.data.length - this.offsets[0]!
   }
 
   /** Formats the deferred records, in order; the first that samtools refuses ends it, with its error and offset. */
