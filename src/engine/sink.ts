@@ -29,6 +29,10 @@ export interface Sink {
 
 /**
  * A sink over any writable stream (not closed at the end: stdout stays open).
+ * Standard output redirected to a regular file is written through an
+ * asynchronous file stream on the same descriptor instead of Node's
+ * synchronous one, so that the main thread goes on handing out chunks while
+ * the OS copies the bytes (at most {@link WRITE_BEHIND_BYTES} queued).
  *
  * @example
  * ```ts
@@ -37,6 +41,27 @@ export interface Sink {
  * ```
  */
 export function streamSink(stream: Writable, name = 'output', signal?: AbortSignal): Sink {
+  const file = stream === process.stdout ? stdoutFileStream() : undefined
+  return file ? ownStreamSink(file, name, signal) : ownStreamSink(stream, name, signal)
+}
+
+/** Bytes queued for writing before a write waits for the file: one chunk of SAM (more would hold more output buffers). */
+export const WRITE_BEHIND_BYTES = 4 << 20
+
+/** File descriptor of standard output. */
+const STDOUT_FD = 1
+
+/** An asynchronous stream over fd 1 when it is a regular file (never closed by it), else undefined. */
+function stdoutFileStream(): Writable | undefined {
+  try {
+    if (!fs.fstatSync(STDOUT_FD).isFile()) return undefined
+  } catch {
+    return undefined
+  }
+  return fs.createWriteStream('', { fd: STDOUT_FD, autoClose: false, highWaterMark: WRITE_BEHIND_BYTES })
+}
+
+function ownStreamSink(stream: Writable, name: string, signal?: AbortSignal): Sink {
   let failure: Error | undefined
   const onError = (e: Error): void => { failure = e }
   stream.on('error', onError)

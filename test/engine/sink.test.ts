@@ -7,6 +7,7 @@ import { TEMP_TAG, createAtomicFile, tempName } from '../../src/engine/atomic.js
 import { Writable } from 'node:stream'
 import { fileSink, streamSink } from '../../src/engine/sink.js'
 import { BamError } from '../../src/errors.js'
+import { expected } from '../helpers/corpus.js'
 
 const MAIN = path.resolve(import.meta.dirname, '../../dist/src/cli/main.js')
 const SAMPLE = 'test/fixtures/htslib/htslib_test_ce_1000.bam'
@@ -126,6 +127,21 @@ describe('write(bytes, done): when the bytes may be reused', () => {
     await sinkToKeeper.write(Buffer.from('c\n'), () => { keepers++ })
     await sinkToKeeper.close()
     expect([keepers, Buffer.concat(kept).toString()]).toEqual([0, 'c\n'])
+  })
+})
+
+describe('stdout redirected to a regular file', () => {
+  it('gets the SAM through the asynchronous writer, after what the file already held (the descriptor\'s offset)', () => {
+    const out = path.join(dir, 'redirected.sam')
+    fs.writeFileSync(out, 'before\n')
+    const fd = fs.openSync(out, 'a')
+    try {
+      const r = spawnSync(process.execPath, [MAIN, 'view', '-h', '--chunk-size', '64k', SAMPLE], { stdio: ['ignore', fd, 'pipe'], encoding: 'utf8' })
+      expect([r.status, r.stderr]).toEqual([0, ''])
+    } finally {
+      fs.closeSync(fd)
+    }
+    expect(fs.readFileSync(out, 'latin1')).toBe(`before\n${expected('htslib_test_ce_1000', 'sam')}`)
   })
 })
 
