@@ -60,7 +60,9 @@ describe('HTTP sources', () => {
   })
 
   it('reports a connection failure', async () => {
-    const e = await count('http://127.0.0.1:1/x.bam', { pool }).catch((x: unknown) => x)
+    // no retries: the default two would sleep 0.75 s; retries and their backoff are test/engine/http.test.ts's
+    const e = await count('http://127.0.0.1:1/x.bam', { pool, http: { retries: 0 } }).catch((x: unknown) => x)
     expect((e as BamError).code).toBe('ERR_HTTP')
+    expect((e as BamError).describe()).toMatch(/^http:\/\/127\.0\.0\.1:1\/x\.bam: HTTP read failed: .*refused/)
   })
 })
