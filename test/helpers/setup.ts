@@ -6,7 +6,7 @@ import type { Piscina } from 'piscina'
 import { testPool } from './pool.js'
 
 /**
- * Gives a test file the process's two-worker pool ({@link testPool}) and a
+ * Gives a test file its test worker's two-worker pool ({@link testPool}) and a
  * temporary folder before its tests, and removes the folder after them.
  *
  * @example
