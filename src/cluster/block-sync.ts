@@ -4,7 +4,7 @@
  * by a chain of following blocks whose headers agree with each one's `BSIZE`,
  * so that compressed bytes that happen to look like a block header are skipped.
  */
-import { blockSize, GZIP_ID1 } from '../bgzf/block.js'
+import { blockSize, GZIP_ID1, GZIP_ID2 } from '../bgzf/block.js'
 import { BamError } from '../errors.js'
 
 /** Blocks after a candidate that must also parse (or the file end must come first). */
@@ -33,7 +33,7 @@ export async function syncToBlock(read: ReadAt, from: number, limit: number, siz
     if (bytes.length === 0) break
     const stop = Math.min(bytes.length, limit - base)
     for (let i = 0; i < stop; i++) {
-      if (bytes[i] !== GZIP_ID1) continue
+      if (bytes[i] !== GZIP_ID1 || (i + 1 < bytes.length && bytes[i + 1] !== GZIP_ID2)) continue // not gzip magic: skipped without the throw blockSize would make
       if (await chainAt(read, bytes, base, base + i, size)) return base + i
     }
     base += stop

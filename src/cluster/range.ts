@@ -27,11 +27,33 @@ export interface RangeSource {
 export const HTTP_RETRIES = 4
 /** First wait before a retry; doubled each time. */
 export const HTTP_BACKOFF_MS = 200
+
+/**
+ * How an http(s) range source retries a failed request (a file path ignores these).
+ *
+ * @example
+ * ```ts
+ * const src = await openRange('https://example.org/x.bam', { retries: 2, backoffMs: 50 })
+ * ```
+ */
+export interface RangeOptions {
+  /** Retries of one range request after a dropped connection or a 5xx answer (default {@link HTTP_RETRIES}). */
+  retries?: number
+  /** First wait before a retry, in ms, doubled each time (default {@link HTTP_BACKOFF_MS}). */
+  backoffMs?: number
+}
+
+/** {@link RangeOptions} with the defaults filled in. */
+interface RetryPolicy {
+  retries: number
+  backoffMs: number
+}
 /** HTTP 206 Partial Content, RFC 9110 §15.3.7. */
 const PARTIAL_CONTENT = 206
 
 /**
- * Opens a path or http(s) URL for random access.
+ * Opens a path or http(s) URL for random access. A URL's range requests are
+ * retried as `options` say (defaults {@link HTTP_RETRIES} and {@link HTTP_BACKOFF_MS}).
  *
  * @example
  * ```ts
@@ -40,8 +62,8 @@ const PARTIAL_CONTENT = 206
  * await src.close()
  * ```
  */
-export async function openRange(source: string): Promise<RangeSource> {
-  if (/^https?:\/\//i.test(source)) return openHttpRange(source)
+export async function openRange(source: string, options: RangeOptions = {}): Promise<RangeSource> {
+  if (/^https?:\/\//i.test(source)) return openHttpRange(source, retryPolicy(options, source))
   if (source === '-') throw new BamError('ERR_OPTION', 'standard input cannot be split across machines: give a shared path or an http(s) URL', -1, '-')
   return openFileRange(source)
 }
@@ -83,7 +105,15 @@ async function openFileRange(path: string): Promise<RangeSource> {
   }
 }
 
-async function openHttpRange(url: string): Promise<RangeSource> {
+/** Checks `options` and fills in the defaults. */
+function retryPolicy(options: RangeOptions, url: string): RetryPolicy {
+  const { retries = HTTP_RETRIES, backoffMs = HTTP_BACKOFF_MS } = options
+  if (!Number.isInteger(retries) || retries < 0) throw new BamError('ERR_OPTION', `range retries must be an integer ≥ 0, got ${retries}`, -1, url)
+  if (!Number.isFinite(backoffMs) || backoffMs < 0) throw new BamError('ERR_OPTION', `range backoff must be a number of ms ≥ 0, got ${backoffMs}`, -1, url)
+  return { retries, backoffMs }
+}
+
+async function openHttpRange(url: string, policy: RetryPolicy): Promise<RangeSource> {
   let total = 0
   const probe = await rangeRequest(url, 0, 1)
   const size = totalFromContentRange(probe.headers.get('content-range'))
@@ -95,7 +125,7 @@ async function openHttpRange(url: string): Promise<RangeSource> {
     async read(offset, length) {
       const end = Math.min(size, offset + length)
       if (end <= offset) return new Uint8Array(0)
-      const bytes = await fetchRange(url, offset, end - offset)
+      const bytes = await fetchRange(url, offset, end - offset, policy)
       total += bytes.length
       return bytes
     },
@@ -111,10 +141,10 @@ function totalFromContentRange(header: string | null): number | undefined {
 }
 
 /** One range read, with bounded retries and exponential backoff on a dropped connection or a 5xx. */
-async function fetchRange(url: string, offset: number, length: number): Promise<Uint8Array> {
+async function fetchRange(url: string, offset: number, length: number, policy: RetryPolicy): Promise<Uint8Array> {
   let lastError: unknown
-  for (let attempt = 0; attempt <= HTTP_RETRIES; attempt++) {
-    if (attempt > 0) await sleep(HTTP_BACKOFF_MS * 2 ** (attempt - 1))
+  for (let attempt = 0; attempt <= policy.retries; attempt++) {
+    if (attempt > 0) await sleep(policy.backoffMs * 2 ** (attempt - 1))
     try {
       const res = await rangeRequest(url, offset, length)
       const bytes = new Uint8Array(await res.arrayBuffer())
@@ -126,7 +156,7 @@ async function fetchRange(url: string, offset: number, length: number): Promise<
     }
   }
   const why = lastError instanceof Error ? lastError.message : String(lastError)
-  throw new BamError('ERR_HTTP', `range read of ${length} bytes failed after ${HTTP_RETRIES + 1} attempts: ${why}`, offset, url)
+  throw new BamError('ERR_HTTP', `range read of ${length} bytes failed after ${policy.retries + 1} attempts: ${why}`, offset, url)
 }
 
 /** Thrown for 5xx answers, which are worth another try. */

@@ -2,13 +2,15 @@ import fs from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { openRange, rangeStream } from '../../src/cluster/range.js'
+import { HTTP_BACKOFF_MS, HTTP_RETRIES, openRange, rangeStream } from '../../src/cluster/range.js'
 import { BamError } from '../../src/errors.js'
 import { corpusBam } from '../helpers/corpus.js'
 
 const FILE = corpusBam('htslib_test_ce_1000')
 const BYTES = fs.readFileSync(FILE)
 let server: http.Server | undefined
+/** Retries wait 1, 2, 4, 8 ms here instead of the production 200 ms doubling (3 s for the four retries). */
+const QUICK = { backoffMs: 1 }
 
 afterEach(async () => {
   await new Promise((resolve) => server ? server.close(resolve) : resolve(undefined))
@@ -63,7 +65,7 @@ describe('openRange', () => {
       }
       return false
     })
-    const src = await openRange(url)
+    const src = await openRange(url, QUICK)
     expect(Buffer.from(await src.read(500, 100))).toEqual(BYTES.subarray(500, 600))
     expect(drops).toBe(0)
   })
@@ -77,12 +79,30 @@ describe('openRange', () => {
       }
       return false
     })
-    const src = await openRange(url)
+    const src = await openRange(url, QUICK) // the default number of retries
     const e = await src.read(500, 100).catch((x: unknown) => x as BamError)
     expect(e).toBeInstanceOf(BamError)
     expect((e as BamError).message).toMatch(/failed after 5 attempts: HTTP 503/)
     expect((e as BamError).offset).toBe(500)
-  }, 20_000)
+  })
+
+  it('takes the number of retries and the backoff as options, 4 and 200 ms by default', async () => {
+    expect([HTTP_RETRIES, HTTP_BACKOFF_MS]).toEqual([4, 200])
+    let tries = 0
+    const url = await serve((req, res) => {
+      if (req.headers.range !== 'bytes=500-599') return false
+      tries++
+      res.writeHead(502)
+      res.end()
+      return true
+    })
+    const src = await openRange(url, { retries: 1, backoffMs: 0 })
+    await expect(src.read(500, 100)).rejects.toThrow(/failed after 2 attempts: HTTP 502/)
+    expect(tries).toBe(2)
+    for (const bad of [{ retries: -1 }, { retries: 1.5 }, { backoffMs: -1 }, { backoffMs: Number.NaN }]) {
+      await expect(openRange(url, bad)).rejects.toMatchObject({ code: 'ERR_OPTION' })
+    }
+  })
 
   it('says so when the server ignores Range requests', async () => {
     const url = await serve((_req, res) => {

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Piscina } from 'piscina'
 import { count, flagstat } from '../../src/engine/api.js'
-import { createPool } from '../../src/engine/pool.js'
+import { testPool } from '../helpers/pool.js'
 import { formatFlagstat, formatFlagstatJson } from '../../src/ops/flagstat.js'
 import { corpusBam, corpusNames, expected } from '../helpers/corpus.js'
 
@@ -9,8 +9,7 @@ import { corpusBam, corpusNames, expected } from '../helpers/corpus.js'
 // the default chunk size and at one BGZF block per chunk (nearly every record
 // then straddles a chunk boundary).
 let pool: Piscina
-beforeAll(() => { pool = createPool(2) })
-afterAll(async () => { await pool.destroy() })
+beforeAll(() => { pool = testPool() })
 
 const CHUNK_SIZES: [string, number | undefined][] = [['default chunks', undefined], ['one-block chunks', 1]]
 

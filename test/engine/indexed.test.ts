@@ -1,8 +1,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Piscina } from 'piscina'
-import { createPool } from '../../src/engine/pool.js'
+import { testPool } from '../helpers/pool.js'
 import { findIndex, runIndexed } from '../../src/engine/indexed.js'
 import { indexedSet, recordFilter, type RecordFilter } from '../../src/ops/filter.js'
 import type { Progress } from '../../src/engine/run.js'
@@ -16,8 +16,7 @@ const BAM = path.join(DIR, 'synthetic.bam')
 const REGIONS = fs.readFileSync(path.join(DIR, 'regions.txt'), 'utf8').trim().split('\n')
 
 let pool: Piscina
-beforeAll(() => { pool = createPool(2) })
-afterAll(async () => { await pool.destroy() })
+beforeAll(() => { pool = testPool() })
 
 async function sam(regions: string | string[], noIndex: boolean): Promise<string> {
   const out = new Collector()

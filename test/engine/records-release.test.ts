@@ -1,7 +1,7 @@
 import path from 'node:path'
 import type { Piscina } from 'piscina'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createPool } from '../../src/engine/pool.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { testPool } from '../helpers/pool.js'
 import { records } from '../../src/engine/records.js'
 
 // Leaving a records() loop early (break, throw, abort) at any point must release the run:
@@ -13,10 +13,9 @@ const TOTAL = 12000
 let pool: Piscina
 const poolErrors: unknown[] = []
 beforeAll(() => {
-  pool = createPool(2)
+  pool = testPool()
   pool.on('error', (e: unknown) => poolErrors.push(e)) // counted here instead of crashing the test process
 })
-afterAll(async () => { await pool.destroy() })
 
 type Exit = 'break' | 'throw' | 'abort'
 

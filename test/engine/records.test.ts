@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Piscina } from 'piscina'
-import { createPool } from '../../src/engine/pool.js'
+import { testPool } from '../helpers/pool.js'
 import { records } from '../../src/engine/records.js'
 import { corpusBam, expected } from '../helpers/corpus.js'
 
 let pool: Piscina
-beforeAll(() => { pool = createPool(2) })
-afterAll(async () => { await pool.destroy() })
+beforeAll(() => { pool = testPool() })
 
 /** QNAME, FLAG and POS of each record line of a committed samtools SAM file. */
 function samFields(name: string): string[] {

@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { Piscina } from 'piscina'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createPool } from '../../src/engine/pool.js'
+import { testPool } from '../helpers/pool.js'
 import { countRecords, view, type SelectionOptions } from '../../src/engine/view.js'
 import { Collector } from '../helpers/collect.js'
 
@@ -16,13 +16,12 @@ let dir: string
 let unindexed: string
 let pool: Piscina
 beforeAll(() => {
-  pool = createPool(2)
+  pool = testPool()
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bamstream-selection-'))
   unindexed = path.join(dir, 'synthetic.bam')
   fs.copyFileSync(INDEXED, unindexed)
 })
 afterAll(async () => {
-  await pool.destroy()
   fs.rmSync(dir, { recursive: true, force: true })
 })
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Piscina } from 'piscina'
 import { count, flagstat } from '../../src/engine/api.js'
-import { createPool } from '../../src/engine/pool.js'
+import { testPool } from '../helpers/pool.js'
 import { formatFlagstat } from '../../src/ops/flagstat.js'
 import { BamError } from '../../src/errors.js'
 import { corpusBam, expected } from '../helpers/corpus.js'
@@ -17,7 +17,7 @@ let pool: Piscina
 let maxChunk = 0
 
 beforeAll(async () => {
-  pool = createPool(2)
+  pool = testPool()
   server = http.createServer((req, res) => {
     if (req.url === `/${NAME}.bam`) {
       res.writeHead(200, { 'content-type': 'application/octet-stream' })
@@ -36,7 +36,6 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 })
 afterAll(async () => {
-  await pool.destroy()
   await new Promise((resolve) => server.close(resolve))
 })
 
@@ -60,7 +59,9 @@ describe('HTTP sources', () => {
   })
 
   it('reports a connection failure', async () => {
-    const e = await count('http://127.0.0.1:1/x.bam', { pool }).catch((x: unknown) => x)
+    // no retries: the default two would sleep 0.75 s; retries and their backoff are test/engine/http.test.ts's
+    const e = await count('http://127.0.0.1:1/x.bam', { pool, http: { retries: 0 } }).catch((x: unknown) => x)
     expect((e as BamError).code).toBe('ERR_HTTP')
+    expect((e as BamError).describe()).toMatch(/^http:\/\/127\.0\.0\.1:1\/x\.bam: HTTP read failed: .*refused/)
   })
 })

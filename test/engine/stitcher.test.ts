@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Piscina } from 'piscina'
 import { run, type InternalRunOptions } from '../../src/engine/run.js'
-import { createPool } from '../../src/engine/pool.js'
+import { testPool } from '../helpers/pool.js'
 import type { StitchStats } from '../../src/engine/stitcher.js'
 import { formatFlagstat, type FlagstatResult } from '../../src/ops/flagstat.js'
 import { corpusBam, corpusNames, expected } from '../helpers/corpus.js'
@@ -9,8 +9,7 @@ import { corpusBam, corpusNames, expected } from '../helpers/corpus.js'
 // The boundary guess only buys parallelism: whatever the guesser does, the
 // stitcher must verify it and redo the chunk exactly, so output is identical.
 let pool: Piscina
-beforeAll(() => { pool = createPool(2) })
-afterAll(async () => { await pool.destroy() })
+beforeAll(() => { pool = testPool() })
 
 type Stats = StitchStats & { peakInFlight: number }
 

@@ -3,11 +3,11 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll } from 'vitest'
 import type { Piscina } from 'piscina'
-import { createPool } from '../../src/engine/pool.js'
+import { testPool } from './pool.js'
 
 /**
- * Gives a test file a two-thread pool and a temporary folder before its tests,
- * and destroys both after them.
+ * Gives a test file its test worker's two-worker pool ({@link testPool}) and a
+ * temporary folder before its tests, and removes the folder after them.
  *
  * @example
  * ```ts
@@ -20,12 +20,11 @@ export function usePoolAndDir(name: string, receive: (pool: Piscina, dir: string
   let pool: Piscina
   let dir: string
   beforeAll(() => {
-    pool = createPool(2)
+    pool = testPool()
     dir = fs.mkdtempSync(path.join(os.tmpdir(), `bamstream-${name}-`))
     receive(pool, dir)
   })
-  afterAll(async () => {
-    await pool.destroy()
+  afterAll(() => {
     fs.rmSync(dir, { recursive: true, force: true })
   })
 }

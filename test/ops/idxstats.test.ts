@@ -1,8 +1,8 @@
 import fs from 'node:fs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Piscina } from 'piscina'
 import { idxstats } from '../../src/engine/api.js'
-import { createPool } from '../../src/engine/pool.js'
+import { testPool } from '../helpers/pool.js'
 import { formatIdxstats } from '../../src/ops/idxstats.js'
 import { CORPUS, corpusBam, corpusNames, expected } from '../helpers/corpus.js'
 
@@ -15,8 +15,7 @@ const SLOW = fs.readdirSync(CORPUS).filter((f) => f.endsWith('.idxstats-slow.txt
 const NOT_SORTED = ['htslib_samples_sample', 'htslib_test_fieldarith', 'htslib_test_xx_unsorted']
 
 let pool: Piscina
-beforeAll(() => { pool = createPool(2) })
-afterAll(async () => { await pool.destroy() })
+beforeAll(() => { pool = testPool() })
 
 describe('idxstats by full scan', () => {
   it('covers the indexable corpus', () => {
