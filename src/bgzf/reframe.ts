@@ -7,11 +7,9 @@
  * parallel inflation; the caller is told so. Byte offsets in errors about
  * such a file are offsets in the re-framed stream, not in the file.
  */
-import { Readable } from 'node:stream'
-import zlib from 'node:zlib'
+import { createRequire } from 'node:module'
 import { BAM_MAGIC } from '../bam/header.js'
 import { EOF_BLOCK, EXTRA_OFFSET, FLG_OFFSET, GZIP_FLG_FEXTRA, GZIP_ID1, GZIP_ID2, XLEN_OFFSET, BC_SI1, BC_SI2 } from './block.js'
-import { compressBlock, MAX_BLOCK_DATA } from './writer.js'
 
 /** What a stream's first bytes say it is. */
 export type InputKind = 'bgzf' | 'gzip' | 'raw-bam' | 'other'
@@ -72,12 +70,21 @@ export async function asBgzf(input: AsyncIterable<Uint8Array>): Promise<{ kind: 
     }
   })()
   if (kind === 'bgzf' || kind === 'other') return { kind, stream: rest }
-  const bytes = kind === 'gzip' ? (Readable.from(rest, { objectMode: false }).pipe(zlib.createGunzip()) as AsyncIterable<Buffer>) : rest
-  return { kind, stream: reframe(bytes) }
+  // node:stream, node:zlib and the writer load only here: reading BGZF (every run's case) needs none of them
+  const writer = await import('./writer.js')
+  const bytes = kind === 'gzip' ? gunzipStream(rest) : rest
+  return { kind, stream: reframe(bytes, writer) }
+}
+
+function gunzipStream(bytes: AsyncIterable<Uint8Array>): AsyncIterable<Buffer> {
+  const require = createRequire(import.meta.url)
+  const { Readable } = require('node:stream') as typeof import('node:stream')
+  const zlib = require('node:zlib') as typeof import('node:zlib')
+  return Readable.from(bytes, { objectMode: false }).pipe(zlib.createGunzip()) as AsyncIterable<Buffer>
 }
 
 /** Cuts a byte stream into BGZF blocks stored without compression, then the EOF block. */
-async function* reframe(bytes: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+async function* reframe(bytes: AsyncIterable<Uint8Array>, { compressBlock, MAX_BLOCK_DATA }: typeof import('./writer.js')): AsyncGenerator<Uint8Array> {
   let block = new Uint8Array(MAX_BLOCK_DATA)
   let filled = 0
   for await (const piece of bytes) {

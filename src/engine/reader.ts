@@ -3,7 +3,7 @@
  * source, and the header, inflated on the main thread from the leading blocks.
  */
 import { parseHeader, type BamHeader } from '../bam/header.js'
-import { inflateBlockIgnoringIsize } from '../bgzf/inflate.js'
+import { inflateBlockLikeHtslib } from '../bgzf/inflate-select.js'
 import { SNIFF_BYTES, asBgzf, inputKind } from '../bgzf/reframe.js'
 import { scanBlocks, type Block } from '../bgzf/scanner.js'
 import { BamError } from '../errors.js'
@@ -133,7 +133,7 @@ async function headerFromBlocks(source: OpenedSource, blocks: AsyncIterator<Bloc
     const next = await blocks.next()
     if (next.done) throw new BamError('ERR_TRUNCATED', 'truncated file: it ends inside the BAM header', -1)
     const block = next.value
-    const data = inflateBlockIgnoringIsize(block.bytes, block.coffset) // like htslib: ISIZE not trusted
+    const data = inflateBlockLikeHtslib(block.bytes, block.coffset) // like htslib: ISIZE not trusted; native when the run's inflater is
     if (filled + data.length > buf.length) buf = grow(buf, filled + data.length)
     buf.set(data, filled)
     const before = filled
