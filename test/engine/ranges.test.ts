@@ -66,12 +66,12 @@ async function scanned(data: Uint8Array): Promise<unknown> {
 }
 
 /** Blocks (or the error) as the header walk sees them. */
-async function walked(file: string, withBytes = false): Promise<unknown> {
+async function walkedWith(file: string, withBytes = false, readAhead?: number): Promise<unknown> {
   const fd = fs.openSync(file, 'r')
   try {
     const blocks: unknown[] = []
     const missing: number[] = []
-    const walker = new BlockWalker(fd, (at) => missing.push(at))
+    const walker = new BlockWalker(fd, (at) => missing.push(at), 0, readAhead)
     walker.withBytes = withBytes
     return await outcome(async () => {
       for (let b = walker.next(); b; b = walker.next()) {
@@ -91,7 +91,12 @@ function openFds(): number {
   return fs.readdirSync('/proc/self/fd').length
 }
 
-describe('the header walk', () => {
+/** The walk's read-ahead: its default (a window holding many blocks), none (a read for every header and trailer), the former 0.5 KiB. */
+const READ_AHEADS = fastMode() ? [undefined, 0] : [undefined, 0, 512]
+
+describe.each(READ_AHEADS)('the header walk, read-ahead %s', (readAhead) => {
+  const walked = (file: string, withBytes = false): Promise<unknown> => walkedWith(file, withBytes, readAhead)
+
   it('finds exactly the scanner\'s blocks in every corpus file, with or without their bytes', async () => {
     for (const file of corpusNames().map(corpusBam)) {
       const data = fs.readFileSync(file)
