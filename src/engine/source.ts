@@ -85,31 +85,42 @@ function closeIterable(source: AsyncIterable<Uint8Array>): void {
 
 async function openFile(path: string, start: number): Promise<OpenedSource> {
   let size: number
+  let seekable: boolean
   try {
-    const stat = await fs.promises.stat(path)
+    const stat = await callback<fs.Stats>((done) => fs.stat(path, done))
     if (stat.isDirectory()) throw new BamError('ERR_SOURCE', 'is a directory, not a BAM file', -1, path)
     size = stat.size
+    seekable = stat.isFile()
   } catch (e) {
     if (e instanceof BamError) throw e
     throw new BamError('ERR_SOURCE', `cannot open: ${errnoText(e as Error)}`, -1, path)
   }
-  let handle: fs.promises.FileHandle
+  let fd: number
   try {
-    handle = await fs.promises.open(path, 'r')
+    fd = await callback<number>((done) => fs.open(path, 'r', done)) // off this thread: a FIFO's open waits for its writer
   } catch (e) {
     throw new BamError('ERR_SOURCE', `cannot open: ${errnoText(e as Error)}`, -1, path)
   }
   let closed = false
   const close = (): void => {
-    if (!closed) handle.close().catch(() => {})
+    if (!closed) fs.close(fd, () => {})
     closed = true
   }
   let position = start
-  const read = (buf: Uint8Array): Promise<number> => handle.read(buf, 0, buf.length, position).then((r) => {
-    position += r.bytesRead
-    return r.bytesRead
+  // A FIFO (a shell's `<(…)`, /dev/stdin) cannot be read at a position (ESPIPE): it is read in order, from its start.
+  const read = !seekable && start === 0 ? (buf: Uint8Array): Promise<number> => readFd(fd, buf) : (buf: Uint8Array): Promise<number> => callback<number>((done) => fs.read(fd, buf, 0, buf.length, position, done)).then((n) => {
+    position += n
+    return n
   })
   return { name: path, size, stream: wrapErrors(readInto(read, close), path, start), close }
+}
+
+/**
+ * A promise of what a callback-style fs call gives: the callback API does the
+ * same work as fs.promises without loading it (a few ms at start-up).
+ */
+function callback<T>(call: (done: (e: NodeJS.ErrnoException | null, value: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => call((e, value) => (e ? reject(e) : resolve(value))))
 }
 
 /** A local regular file opened for reading by byte ranges (see ranges.ts): its descriptor, open until `close()`. */

@@ -1,10 +1,14 @@
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Piscina } from 'piscina'
 import { count, flagstat } from '../../src/engine/api.js'
 import { testPool } from '../helpers/pool.js'
+import { openSource, type OpenedSource } from '../../src/engine/source.js'
 import { formatFlagstat } from '../../src/ops/flagstat.js'
 import { BamError } from '../../src/errors.js'
 import { corpusBam, expected } from '../helpers/corpus.js'
@@ -63,5 +67,54 @@ describe('HTTP sources', () => {
     const e = await count('http://127.0.0.1:1/x.bam', { pool, http: { retries: 0 } }).catch((x: unknown) => x)
     expect((e as BamError).code).toBe('ERR_HTTP')
     expect((e as BamError).describe()).toMatch(/^http:\/\/127\.0\.0\.1:1\/x\.bam: HTTP read failed: .*refused/)
+  })
+})
+
+describe('local files opened as a stream (openSource)', () => {
+  const file = corpusBam('htslib_test_ce_1000')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'source-'))
+  const openFds = (): number => fs.readdirSync('/proc/self/fd').length
+
+  async function readAll(source: OpenedSource): Promise<Buffer> {
+    const parts: Buffer[] = []
+    for await (const piece of source.stream) parts.push(Buffer.from(piece)) // pieces share one reused buffer
+    return Buffer.concat(parts)
+  }
+
+  it('streams the file\'s bytes from the start or from an offset, and closes it at the end', async () => {
+    const before = openFds()
+    const whole = await openSource(file)
+    expect(whole.size).toBe(fs.statSync(file).size)
+    expect(Buffer.compare(await readAll(whole), fs.readFileSync(file))).toBe(0)
+    const tail = await openSource(file, undefined, undefined, 1000)
+    expect(Buffer.compare(await readAll(tail), fs.readFileSync(file).subarray(1000))).toBe(0)
+    expect(openFds()).toBe(before)
+  })
+
+  it('closes a file not read to its end once told to, once', async () => {
+    const before = openFds()
+    const source = await openSource(file)
+    source.close()
+    source.close()
+    await new Promise((resolve) => setTimeout(resolve, 50)) // the close is asynchronous
+    expect(openFds()).toBe(before)
+  })
+
+  it('says why a path cannot be opened: missing, a directory', async () => {
+    await expect(openSource(path.join(dir, 'missing.bam'))).rejects.toMatchObject({ code: 'ERR_SOURCE', message: 'cannot open: no such file or directory (ENOENT)' })
+    await expect(openSource(dir)).rejects.toMatchObject({ code: 'ERR_SOURCE', message: 'is a directory, not a BAM file' })
+  })
+
+  it('reads a FIFO (a shell\'s <(…)) in order, its writer coming later, without blocking this thread', async () => {
+    const fifo = path.join(dir, 'in.fifo')
+    spawnSync('mkfifo', [fifo])
+    const opening = openSource(fifo)
+    let ticked = false
+    setImmediate(() => { ticked = true })
+    const writing = fs.promises.writeFile(fifo, fs.readFileSync(file))
+    const source = await opening
+    expect(ticked).toBe(true)
+    expect(Buffer.compare(await readAll(source), fs.readFileSync(file))).toBe(0)
+    await writing
   })
 })
