@@ -20,7 +20,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const dir = path.join(root, 'native')
 const out = path.join(dir, 'build', 'Release', 'bgzf.node')
 /** The addon's C sources (as in native/binding.gyp). */
-const SOURCES = ['bgzf.c', 'sam.c']
+const SOURCES = ['bgzf.c', 'sam.c', 'scan.c']
 const say = (msg) => process.stderr.write(`bamstream native: ${msg}\n`)
 
 /** Directories that may hold libdeflate.h. */

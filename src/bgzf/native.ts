@@ -27,6 +27,12 @@ export interface Addon {
   samAppendMany(formatter: unknown, data: Uint8Array, offsets: Int32Array, from: number, to: number, pos: number, state: Float64Array): number
   /** Binds a new (grown) output buffer. */
   samRebind(formatter: unknown, out: Uint8Array): void
+  /**
+   * The flagstat/count record walk (native/scan.c) from `from`: folds the records it is sure are valid into `counters`
+   * (mode 0: flagstat's layout; mode 1: `counters[0]` += records passing `filter` = [f, F, G, rf, q]) and returns the
+   * offset of the first record it did not fold; `state[0]` gets the number folded. Absent from addons built before it.
+   */
+  scanRecords?(data: Uint8Array, from: number, nRef: number, mode: number, filter: Int32Array, counters: Float64Array, state: Float64Array): number
 }
 
 /** Where the compiled addon may be, relative to this module (src/bgzf or dist/src/bgzf). */

@@ -3,6 +3,7 @@
  * samtools 1.16) byte for byte, and `samtools flagstat -O json` for `--json`.
  */
 import { FDUP, FMUNMAP, FPAIRED, FPROPER_PAIR, FQCFAIL, FREAD1, FREAD2, FSECONDARY, FSUPPLEMENTARY, FUNMAP } from '../bam/flags.js'
+import { NO_SCAN_FILTER, SCAN_FLAGSTAT, nativeScan } from '../bam/scan.js'
 import type { Op } from './op.js'
 
 /** Counter indices; each counter has a QC-passed and a QC-failed slot. */
@@ -83,6 +84,7 @@ export const flagstatOp: Op<Float64Array, FlagstatResult, Record<string, never>>
   record(p, rec) {
     tally(p, rec.flag, rec.mapq, rec.refID, rec.nextRefID)
   },
+  scan: (p, data, from, ctx, out) => nativeScan(SCAN_FLAGSTAT, data, from, ctx.references.length, NO_SCAN_FILTER, p, out),
   merge(a, b) {
     for (let i = 0; i < a.length; i++) a[i]! += b[i]!
     return a

@@ -10,7 +10,9 @@
  */
 import { RecordView } from '../bam/record.js'
 import { walkRecords, type WalkEnd } from '../bam/walk.js'
-import { describeRecordProblem } from '../bam/validate.js'
+import { RECORD_OK, checkRecord, describeRecordProblem } from '../bam/validate.js'
+import { BLOCK_SIZE_BYTES, FIXED_BYTES } from '../bam/record.js'
+import type { ScanStop } from '../bam/scan.js'
 import { BamError, opFailure } from '../errors.js'
 import type { AnyOp, OpContext } from './op.js'
 
@@ -134,7 +136,7 @@ function walk(op: AnyOp, ctx: OpContext, partial: unknown, data: Uint8Array, sta
   visitor.count = 0
   const rec = new RecordView(data)
   try {
-    const walked = walkRecords(rec, start, visit, ctx.references.length)
+    const walked = (op.scan && scanWalk(op, ctx, partial, rec, start, cancel)) || walkRecords(rec, start, visit, ctx.references.length)
     const failure = op.flush?.(partial, ctx)
     if (failure) {
       rec.moveTo(failure.at) // the error is the deferred record's, at its offset
@@ -147,6 +149,39 @@ function walk(op: AnyOp, ctx: OpContext, partial: unknown, data: Uint8Array, sta
     visitor.partial = null
     visitor.cancel = null
   }
+}
+
+const stop: ScanStop = { at: 0, records: 0 }
+
+/**
+ * walkRecords with the op's native kernel (`scan`) doing the records it is
+ * sure of: at each record where it stops, a complete record that passes
+ * `checkRecord` is visited here and the kernel goes on after it; anything else
+ * (a cut-off tail, an invalid record) is left to walkRecords, so the result is
+ * walkRecords' own. Null when the op's kernel does not apply.
+ */
+function scanWalk(op: AnyOp, ctx: OpContext, partial: unknown, rec: RecordView, start: number, cancel?: Int32Array): WalkEnd | null {
+  const bytes = rec.bytes
+  const nRef = ctx.references.length
+  let p = start
+  let records = 0
+  for (;;) {
+    if (cancel && Atomics.load(cancel, 0) !== 0) throw aborted()
+    if (!op.scan!(partial, bytes, p, ctx, stop)) {
+      if (records === 0 && p === start) return null
+      break
+    }
+    records += stop.records
+    p = stop.at
+    const blockSize = p + BLOCK_SIZE_BYTES <= bytes.length ? rec.view.getInt32(p, true) : -1
+    if (blockSize < FIXED_BYTES || p + BLOCK_SIZE_BYTES + blockSize > bytes.length) break
+    if (checkRecord(rec.view, bytes, p, nRef) !== RECORD_OK) break
+    visit(rec.moveTo(p))
+    records++
+    p += BLOCK_SIZE_BYTES + blockSize
+  }
+  const rest = walkRecords(rec, p, visit, nRef)
+  return { ...rest, records: records + rest.records }
 }
 
 /**

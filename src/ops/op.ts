@@ -5,6 +5,7 @@
  */
 import type { Reference } from '../bam/header.js'
 import type { RecordView } from '../bam/record.js'
+import type { ScanStop } from '../bam/scan.js'
 
 /** What an op sees of the run: the header's references and the op's own options. */
 export interface OpContext<O = Record<string, unknown>> {
@@ -65,6 +66,15 @@ export interface Op<P = unknown, R = unknown, O = Record<string, unknown>> {
    * that record. Optional.
    */
   flush?(p: P, ctx: OpContext<O>): DeferredFailure | undefined
+  /**
+   * A native kernel for `record` over many records (bam/scan.ts): folds the
+   * records of `data` from `from` that it is sure are valid, as `record` would,
+   * stops at the first it is not sure of, and says where in `out` (the walk
+   * then checks that record and goes on in JavaScript). Returns false, having
+   * done nothing, when it does not apply (addon not built, `BAMSTREAM_SCAN=js`,
+   * options it does not handle). Optional.
+   */
+  scan?(p: P, data: Uint8Array, from: number, ctx: OpContext<O>, out: ScanStop): boolean
 }
 
 /** A record's failure found by {@link Op.flush}: what `record` would have thrown, and the record's offset in the walked bytes. */
