@@ -29,12 +29,12 @@ const COUNT_OPTIONS = [
   {}, { excludedFlags: 0x904 }, { minMapq: 20 }, { requiredFlags: 0x1, excludedFlags: 0x400, minMapq: 1 },
   { requiredFlags: 0x41, excludedAllFlags: 0xc, anyFlags: 0x12, minMapq: 255 },
 ]
-const OPS: [AnyOp, object][] = [[flagstatOp, {}], ...COUNT_OPTIONS.map((o): [AnyOp, object] => [countOp, o])]
+const OPS: [AnyOp, Record<string, unknown>][] = [[flagstatOp, {}], ...COUNT_OPTIONS.map((o): [AnyOp, Record<string, unknown>] => [countOp, o])]
 /** A file offset for each walked offset, so that errors' offsets are compared too. */
 const where = (u: number): number => 1_000_000 + u
 
 /** Everything a walk gives: the WalkEnd and finished result, or the error's code, message and offset. */
-function outcome(kernel: 'js' | 'native', op: AnyOp, options: object, data: Uint8Array, start: number, nRef: number): unknown {
+function outcome(kernel: 'js' | 'native', op: AnyOp, options: Record<string, unknown>, data: Uint8Array, start: number, nRef: number): unknown {
   process.env.BAMSTREAM_SCAN = kernel
   const references: Reference[] = Array.from({ length: nRef }, (_, i) => ({ name: `r${i}`, length: 1000 }))
   const drive = opDriver(op, { references, headerText: '', options })
