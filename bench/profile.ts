@@ -45,7 +45,7 @@ const RULES: [Category, (f: CallFrame, file: string) => boolean][] = [
   ['GC', (f) => f.functionName === '(garbage collector)'],
   ['compress (view -b)', (f, file) => file === 'deflate.js' || file === 'writer.js' || (f.url === '' && f.functionName === 'deflate')],
   ['inflate', (f, file) => file.startsWith('inflate') || ['inflate', 'gunzipSync', 'processChunkSync', 'inflateRawSync'].includes(f.functionName)],
-  ['parse (walk, boundary guess)', (_, file) => ['walk.js', 'boundary.js', 'record.js', 'kernel.js', 'chunk.js'].includes(file)],
+  ['parse (walk, boundary guess)', (f, file) => ['walk.js', 'validate.js', 'boundary.js', 'record.js', 'kernel.js', 'chunk.js'].includes(file) || f.functionName === 'scanRecords'],
   ['op kernel', (f, file) => f.url.includes('/ops/') || ['sam.js', 'aux.js', 'flags.js'].includes(file) || f.functionName === 'samAppend'],
   ['read, scan, plan', (f, file) => ['scanner.js', 'planner.js', 'source.js', 'reader.js', 'block.js', 'header.js', 'ranges.js'].includes(file) || ['read', 'readSync', 'fstat', 'open'].includes(f.functionName)],
   ['stitch, merge', (_, file) => ['stitcher.js', 'run.js', 'bytes.js'].includes(file)],
