@@ -106,6 +106,18 @@ describe.skipIf(!BUILT)('native scan kernel (native/scan.c) vs JavaScript', () =
     expect(() => nativeScanKernel()).toThrow(/unknown scan kernel "fast"/)
   })
 
+  it('leaves count with expressions, regions, subsampling or non-int32 filters to JavaScript', () => {
+    process.env.BAMSTREAM_SCAN = 'native'
+    const stop = { at: -1, records: -1 }
+    const ctx = (options: Record<string, unknown>) => ({ references: [], headerText: '', options })
+    for (const options of [{ expression: 'mapq > 5' }, { subsample: { fraction: 0.5, seed: 0 } }, { minMapq: 1.5 }, { excludedFlags: 2 ** 32 }]) {
+      expect(countOp.scan!([0], new Uint8Array(0), 0, ctx(options), stop), JSON.stringify(options)).toBe(false)
+    }
+    expect(stop).toEqual({ at: -1, records: -1 })
+    expect(countOp.scan!([0], new Uint8Array(0), 0, ctx({ excludedFlags: 4, minMapq: 0 }), stop)).toBe(true)
+    expect(stop).toEqual({ at: 0, records: 0 })
+  })
+
   it('gives identical results and errors on every BAM of test/fixtures', () => {
     const files = bamFiles(path.resolve(import.meta.dirname, '../fixtures'))
     expect(files.length).toBeGreaterThan(50)
