@@ -30,6 +30,7 @@ import { loadFixture, microTable, type MicroRow } from './fixture.js'
 import { inflateSuite } from './inflate.bench.js'
 import { scanSuite } from './scan.bench.js'
 import { walkSuite } from './walk.bench.js'
+import { kernelSuite } from './kernel.bench.js'
 import { boundarySuite } from './boundary.bench.js'
 import { opsSuite } from './ops.bench.js'
 import { inflateOnly } from './inflate-only.js'
@@ -145,7 +146,7 @@ async function sectionInflateOnly(a: Args, base: BenchInput): Promise<string> {
 async function sectionMicro(base: BenchInput): Promise<string> {
   const fx = await loadFixture(base.path)
   const rows: MicroRow[] = []
-  for (const suite of [scanSuite, inflateSuite, walkSuite, boundarySuite, opsSuite]) rows.push(...(await suite(fx)))
+  for (const suite of [scanSuite, inflateSuite, walkSuite, kernelSuite, boundarySuite, opsSuite]) rows.push(...(await suite(fx)))
   return `## Microbenchmarks (tinybench, one thread, one 4 MiB chunk of ${path.basename(base.path)}; MB/s of uncompressed bytes, of file bytes for the scanner)\n\n` + microTable(rows)
 }
 
