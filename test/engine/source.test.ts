@@ -71,8 +71,11 @@ describe('HTTP sources', () => {
 })
 
 describe('local files opened as a stream (openSource)', () => {
-  const file = corpusBam('htslib_test_ce_1000')
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'source-'))
+  // a copy of its own: under test:fast other test files run in this process and may have the corpus file open
+  const file = path.join(dir, 'ce_1000.bam')
+  fs.copyFileSync(corpusBam('htslib_test_ce_1000'), file)
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
   /** Descriptors of this process open on `file` (Linux): other tests' descriptors come and go meanwhile. */
   const openFds = (): number => fs.readdirSync('/proc/self/fd').filter((fd) => {
     try {
