@@ -64,7 +64,8 @@ export function reportError(command: string, e: unknown): void {
 /**
  * What `bamstream --version` prints: the version, then which inflater and
  * deflater this installation uses (`BAMSTREAM_INFLATE`/`BAMSTREAM_DEFLATE` respected) (the native libdeflate addon, or node:zlib
- * when it was not built) and where the addon is.
+ * when it was not built), whether SAM formatting and the flagstat/count record walk run natively
+ * (`BAMSTREAM_SAM`, `BAMSTREAM_SCAN`), and where the addon is.
  *
  * @example
  * ```ts
@@ -77,7 +78,11 @@ export async function versionText(): Promise<string> {
   const { nativeAddonPath, loadAddon } = await import('../bgzf/native.js')
   const file = nativeAddonPath()
   const addon = file === null ? 'not built (needs libdeflate-dev and a C compiler; then npm run build:native)' : loadAddon() ? file : `${file} (does not load: rebuild it with npm run build:native)`
-  return `bamstream ${VERSION}\nnode ${process.version}\ninflater: ${(await requireInflater()).name}\ndeflater: ${defaultDeflater().name}\nnative addon: ${addon}\n`
+  const { nativeSamFormatter } = await import('../bam/sam.js')
+  const { nativeScanKernel } = await import('../bam/scan.js')
+  const kernel = (native: unknown): string => native ? 'native' : 'JavaScript'
+  return `bamstream ${VERSION}\nnode ${process.version}\ninflater: ${(await requireInflater()).name}\ndeflater: ${defaultDeflater().name}\n` +
+    `SAM formatter: ${kernel(nativeSamFormatter())}\nscan kernel (flagstat, count): ${kernel(nativeScanKernel())}\nnative addon: ${addon}\n`
 }
 
 async function main(argv: string[]): Promise<void> {
