@@ -7,6 +7,7 @@ import { run } from '../../src/engine/run.js'
 import type { ChunkResult, ChunkTask } from '../../src/engine/task.js'
 import { corpusBam } from '../helpers/corpus.js'
 import { countingPool } from '../helpers/counting-pool.js'
+import { testPool } from '../helpers/pool.js'
 
 describe('the pool moves buffers instead of copying them', () => {
   it('detaches the chunk sent to a worker and gets its buffers back', async () => {
@@ -61,15 +62,11 @@ describe('small local files run on the calling thread', () => {
 
   it('the in-process pool gives the same results as workers, guessed chunk starts and straddling records included', async () => {
     const file = corpusBam('htslib_test_ce_large_seq')
-    const pool = createPool(2)
-    try {
-      for (const op of ['flagstat', 'count', 'idxstats']) {
-        const inline = await run(file, op, {}, { chunkBytes: 1, pool: inlinePool() })
-        const workers = await run(file, op, {}, { chunkBytes: 1, pool })
-        expect(inline).toEqual(workers)
-      }
-    } finally {
-      await pool.destroy()
+    const pool = testPool() // two workers, shared with the other test files of this process
+    for (const op of ['flagstat', 'count', 'idxstats']) {
+      const inline = await run(file, op, {}, { chunkBytes: 1, pool: inlinePool() })
+      const workers = await run(file, op, {}, { chunkBytes: 1, pool })
+      expect(inline).toEqual(workers)
     }
   })
 })
