@@ -57,7 +57,10 @@ export function createPool(threads = defaultThreads()): Piscina {
     minThreads: 1,
     maxThreads: n,
     idleTimeout: 60_000,
-    concurrentTasksPerWorker: 1,
+    // A second task waits in each worker's port, so a worker that finishes a chunk starts the next at
+    // once instead of idling until the main thread hands one out (chunks run one after the other: the
+    // chunk job is synchronous from its read to its result). flagstat -@2 on 262 MB: 1.48 -> 1.44 s (median of 7).
+    concurrentTasksPerWorker: 2,
   })
 }
 
