@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "bam.h"
 
 /* gzip member layout, RFC 1952 §2.3 / SAMv1 §4.1 */
 #define XLEN_OFFSET 10   /* XLEN: uint16, length of the extra field */
@@ -113,14 +114,6 @@ static int64_t inflate_blocks(struct libdeflate_decompressor *d, const uint8_t *
     dst += isize;
   }
   return (int64_t)dst;
-}
-
-static int typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len) {
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  if (napi_get_typedarray_info(env, v, &type, len, data, &buffer, &offset) != napi_ok) return 0;
-  return type == want;
 }
 
 static napi_value js_inflate(napi_env env, napi_callback_info info) {

@@ -25,26 +25,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "bam.h"
 
-/* BAM record layout, SAMv1 §4.2 (offsets from the block_size field). */
-#define REF_ID_OFFSET 4
-#define POS_OFFSET 8
-#define L_READ_NAME_OFFSET 12
-#define MAPQ_OFFSET 13
-#define N_CIGAR_OP_OFFSET 16
-#define FLAG_OFFSET 18
-#define L_SEQ_OFFSET 20
-#define NEXT_REF_ID_OFFSET 24
-#define NEXT_POS_OFFSET 28
-#define TLEN_OFFSET 32
-#define READ_NAME_OFFSET 36
-#define BLOCK_SIZE_BYTES 4
+/* More of the BAM record layout, SAMv1 §4.2 (the fixed fields are in bam.h). */
 #define CIGAR_OP_BYTES 4
-#define FUNMAP 4
 #define QUAL_MISSING 0xff
 #define QUAL_OFFSET 33
-#define QUERY_OPS 0x193 /* M I S = X consume the query, §1.4.6 */
-#define OP_SOFT_CLIP 4
 #define MAX_CG_OPS (1u << 29) /* htslib bam_tag2cigar */
 #define CG_KEY 0x4347
 /* Aux fields, §4.2.4. */

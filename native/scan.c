@@ -20,29 +20,15 @@
 #include <node_api.h>
 #include <stdint.h>
 #include <string.h>
+#include "bam.h"
 
-/* BAM record layout, SAMv1 §4.2 (offsets from the block_size field). */
-#define BLOCK_SIZE_BYTES 4
+/* Fixed fields after block_size, SAMv1 §4.2 (the rest of the layout is in bam.h). */
 #define FIXED_BYTES 32
-#define REF_ID_OFFSET 4
-#define POS_OFFSET 8
-#define L_READ_NAME_OFFSET 12
-#define MAPQ_OFFSET 13
-#define N_CIGAR_OP_OFFSET 16
-#define FLAG_OFFSET 18
-#define L_SEQ_OFFSET 20
-#define NEXT_REF_ID_OFFSET 24
-#define READ_NAME_OFFSET 36
 /* bamstream's cap on block_size (src/constants.ts MAX_RECORD_BYTES). */
 #define MAX_RECORD_BYTES (512 * 1024 * 1024)
-/* Bit i set when CIGAR op code i consumes the query (M I S = X), §4.2. */
-#define QUERY_OPS 0x193u
-#define OP_SOFT_CLIP 4
-
 /* FLAG bits, SAMv1 §1.4. */
 #define FPAIRED 0x1
 #define FPROPER_PAIR 0x2
-#define FUNMAP 0x4
 #define FMUNMAP 0x8
 #define FREAD1 0x40
 #define FREAD2 0x80
@@ -139,14 +125,6 @@ static size_t scan(const uint8_t *d, size_t len, size_t from, int32_t n_ref, int
   }
   *records = n;
   return p;
-}
-
-static int typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len) {
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  if (napi_get_typedarray_info(env, v, &type, len, data, &buffer, &offset) != napi_ok) return 0;
-  return type == want;
 }
 
 static napi_value js_scan_records(napi_env env, napi_callback_info info) {

@@ -216,7 +216,11 @@ describe('the bundle users run (package.json bin, scripts/bundle.mjs)', () => {
     const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: path.resolve(import.meta.dirname, '../..'), encoding: 'utf8', timeout: 120_000 })
     expect(r.status).toBe(0)
     const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path)
-    for (const f of ['dist/bundle/bamstream.cjs', 'dist/bundle/cli.cjs', 'dist/bundle/worker.cjs', 'dist/bundle/listing-worker.js', 'dist/src/index.js', 'workers/entry.cjs', 'native/bgzf.c']) expect(files).toContain(f)
+    for (const f of ['dist/bundle/bamstream.cjs', 'dist/bundle/cli.cjs', 'dist/bundle/worker.cjs', 'dist/bundle/listing-worker.js', 'dist/src/index.js', 'workers/entry.cjs', 'native/binding.gyp', 'scripts/build-native.mjs']) expect(files).toContain(f)
+    // every C file and header of the addon, so that an install from the registry can build it
+    const native = fs.readdirSync(path.resolve(import.meta.dirname, '../../native')).filter((f) => /\.[ch]$/.test(f))
+    expect(native).toContain('scan.c')
+    for (const f of native) expect(files).toContain(`native/${f}`)
     expect(files).not.toContain('scripts/bundle.mjs')
   })
 })
