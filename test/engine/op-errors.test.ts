@@ -1,4 +1,3 @@
-import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { Piscina } from 'piscina'
@@ -7,6 +6,7 @@ import { BamError } from '../../src/errors.js'
 import { readBam, records } from '../helpers/read-bam.js'
 import { corpusBam, expected } from '../helpers/corpus.js'
 import { usePoolAndDir } from '../helpers/setup.js'
+import { blockStarts } from '../helpers/bgzf-blocks.js'
 
 // A user op with a bug (it reads a property of undefined at one record) fails
 // the run with ERR_OP: the op's own stack, and the file offset of the BGZF block
@@ -16,20 +16,6 @@ const OP = path.resolve(import.meta.dirname, '../fixtures/ops/type-error-op.mjs'
 
 let pool: Piscina
 usePoolAndDir('op-errors', (p) => { pool = p })
-
-/** [uncompressed start, file offset] of every BGZF block, read from the block headers (SAMv1 §4.1: BSIZE at byte 16, ISIZE in the last 4). */
-function blockStarts(file: string): [number, number][] {
-  const bytes = fs.readFileSync(file)
-  const out: [number, number][] = []
-  let u = 0
-  for (let c = 0; c < bytes.length;) {
-    const size = bytes.readUInt16LE(c + 16) + 1
-    out.push([u, c])
-    u += bytes.readUInt32LE(c + size - 4)
-    c += size
-  }
-  return out
-}
 
 interface Target {
   name: string

@@ -10,6 +10,7 @@ import { view } from '../../src/engine/view.js'
 import { writeSyntheticBam } from '../../bench/synthetic/synthetic.js'
 import { formatFlagstat } from '../../src/ops/flagstat.js'
 import { Collector } from '../helpers/collect.js'
+import { blockStarts } from '../helpers/bgzf-blocks.js'
 import { corpusBam, corpusNames, expected, hasCommand } from '../helpers/corpus.js'
 import { encodeRecord } from '../../bench/synthetic/record-encoder.js'
 import { encodeHeader } from '../../src/bam/encoder.js'
@@ -135,20 +136,6 @@ describe('SAM formatted a chunk at a time into recycled buffers', () => {
     }
   })
 })
-
-/** [uncompressed start, file offset] of every BGZF block, from the block headers (SAMv1 §4.1: BSIZE at byte 16, ISIZE in the last 4). */
-function blockStarts(file: string): [number, number][] {
-  const bytes = fs.readFileSync(file)
-  const out: [number, number][] = []
-  let u = 0
-  for (let c = 0; c < bytes.length;) {
-    const size = bytes.readUInt16LE(c + 16) + 1
-    out.push([u, c])
-    u += bytes.readUInt32LE(c + size - 4)
-    c += size
-  }
-  return out
-}
 
 describe.runIf(hasCommand('samtools'))('live against samtools on a generated file', () => {
   let file: string
