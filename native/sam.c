@@ -380,13 +380,7 @@ static int64_t format_record(struct formatter *f, const uint8_t *b, int64_t len,
 }
 
 static int typed_u8(napi_env env, napi_value v, uint8_t **data, size_t *len) {
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  void *p;
-  if (napi_get_typedarray_info(env, v, &type, len, &p, &buffer, &offset) != napi_ok || type != napi_uint8_array) return 0;
-  *data = p;
-  return 1;
+  return typed(env, v, napi_uint8_array, (void **)data, len);
 }
 
 static void free_formatter(napi_env env, void *data, void *hint) {
@@ -416,12 +410,8 @@ static napi_value js_sam_formatter(napi_env env, napi_callback_info info) {
   uint8_t *names;
   size_t names_len, n_ref;
   void *ends;
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 3 || !typed_u8(env, argv[0], &names, &names_len) ||
-      napi_get_typedarray_info(env, argv[1], &type, &n_ref, &ends, &buffer, &offset) != napi_ok || type != napi_uint32_array) {
+  if (argc < 3 || !typed_u8(env, argv[0], &names, &names_len) || !typed(env, argv[1], napi_uint32_array, &ends, &n_ref)) {
     napi_throw_type_error(env, NULL, "samFormatter(Uint8Array, Uint32Array, Uint8Array)");
     return NULL;
   }
@@ -486,23 +476,17 @@ static napi_value js_sam_append_many(napi_env env, napi_callback_info info) {
   int32_t *offsets;
   double *state;
   int64_t from = 0, to = 0, pos = 0;
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t byte_offset;
-  void *p;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int ok = argc >= 7 && napi_get_value_external(env, argv[0], &fp) == napi_ok && typed_u8(env, argv[1], &data, &len) &&
-    napi_get_typedarray_info(env, argv[2], &type, &n_offsets, &p, &buffer, &byte_offset) == napi_ok && type == napi_int32_array &&
+    typed(env, argv[2], napi_int32_array, (void **)&offsets, &n_offsets) &&
     napi_get_value_int64(env, argv[3], &from) == napi_ok && napi_get_value_int64(env, argv[4], &to) == napi_ok &&
-    napi_get_value_int64(env, argv[5], &pos) == napi_ok;
-  offsets = p;
-  ok = ok && napi_get_typedarray_info(env, argv[6], &type, &state_len, &p, &buffer, &byte_offset) == napi_ok &&
-    type == napi_float64_array && state_len >= 2 && from >= 0 && from <= to && (uint64_t)to <= n_offsets;
+    napi_get_value_int64(env, argv[5], &pos) == napi_ok &&
+    typed(env, argv[6], napi_float64_array, (void **)&state, &state_len) &&
+    state_len >= 2 && from >= 0 && from <= to && (uint64_t)to <= n_offsets;
   if (!ok) {
     napi_throw_type_error(env, NULL, "samAppendMany(formatter, Uint8Array, Int32Array, from, to, pos, Float64Array(2))");
     return NULL;
   }
-  state = p;
   int64_t r = 0, i = from;
   for (; i < to; i++) {
     r = format_record(fp, data, (int64_t)len, offsets[i], pos);
