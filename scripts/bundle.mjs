@@ -8,6 +8,9 @@
 //   dist/bundle/cli.cjs             the command itself (src/cli/main.ts and everything it imports)
 //   dist/bundle/worker.cjs          the pool's worker (src/engine/pool.ts's workerFilename() picks it
 //                                   when it runs from the bundle itself)
+//   dist/bundle/piscina-worker.cjs  piscina's own worker script, which each worker thread starts with and
+//                                   which then loads worker.cjs: cli.cjs holds piscina, whose pool starts
+//                                   its workers on it (see bundledPiscina and piscinaWorkerSource())
 //   dist/bundle/listing-worker.js   the daemon's directory-listing worker (src/sensor/lister.ts finds it
 //                                   beside its caller)
 //
@@ -18,8 +21,9 @@
 // that part of the file. A user's op module is still loaded with import(), as before.
 // `import.meta.url` is the bundle file's URL. The files sit two levels below the package root,
 // where dist/src/<dir>/*.js's modules are one deeper: paths made from import.meta.url (the native
-// addon) are looked up at both depths. The runtime dependencies other than commander stay external
-// (native addons; piscina; bullmq and ioredis, loaded only by cluster runs).
+// addon) are looked up at both depths. commander and piscina are bundled into cli.cjs (piscina's ~15
+// modules took ~22 ms to load, on the way to starting the workers); the other runtime dependencies
+// stay external (native addons; bullmq and ioredis, loaded only by cluster runs).
 //
 // Files are replaced one by one, atomically, so that a command running from the bundle meanwhile,
 // or a second bundling at the same time, sees whole files.
@@ -36,9 +40,13 @@ const outdir = path.join(root, 'dist/bundle')
 const ENTRY = path.join(outdir, 'bamstream.cjs')
 const CLI = path.join(outdir, 'cli.cjs')
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
-/** Bundled in: commander (pure JavaScript, ~10 files). Every other dependency stays a package import. */
-const BUNDLED_DEPENDENCIES = ['commander']
-const external = Object.keys(pkg.dependencies ?? {}).filter((d) => !BUNDLED_DEPENDENCIES.includes(d))
+/** Bundled into cli.cjs: commander and piscina (pure JavaScript). Every other dependency stays a package import. */
+const BUNDLED_DEPENDENCIES = ['commander', 'piscina']
+/** piscina's optional dependency for its `niceIncrement` option (not used by bamstream): left to a runtime require. */
+const PISCINA_OPTIONAL = ['@napi-rs/nice']
+const external = [...Object.keys(pkg.dependencies ?? {}).filter((d) => !BUNDLED_DEPENDENCIES.includes(d)), ...PISCINA_OPTIONAL]
+/** The pool's worker bundle keeps piscina external: it finds piscina's `markMovable` in the worker's main module (workers/chunk.ts). */
+const workerExternal = [...external, 'piscina']
 /** cli.cjs's import() of op modules: see launcherImports(). */
 const IMPORT_BANNER = 'const __imp_ = module.bamstreamImport || ((specifier) => import(specifier));'
 const SOURCES = { cli: 'dist/src/cli/main.js', launcher: 'dist/src/cli/launcher.js', worker: 'dist/workers/chunk.js', lister: 'dist/src/sensor/listing-worker.js' }
@@ -98,6 +106,31 @@ const ownRequire = {
   },
 }
 
+/**
+ * piscina in cli.cjs, two edits made while bundling (each checked to still apply):
+ * - src/engine/pool.ts loads piscina on first use, through `createRequire(import.meta.url)('piscina')`,
+ *   which esbuild cannot follow: that call becomes a plain `require('piscina')`, which it bundles (and
+ *   which still runs only when the first pool is made);
+ * - piscina starts each worker thread on `worker.js` beside its own module, which in dist/bundle/ would
+ *   be an ES module (the package is "type": "module"): it starts them on piscina-worker.cjs instead.
+ */
+const PISCINA_EDITS = [
+  { file: /[\\/]dist[\\/]src[\\/]engine[\\/]pool\.js$/, from: "createRequire(import.meta.url)('piscina')", to: "require('piscina')" },
+  { file: /[\\/]node_modules[\\/]piscina[\\/]dist[\\/]index\.js$/, from: "(__dirname, 'worker.js')", to: "(__dirname, 'piscina-worker.cjs')" },
+]
+const bundledPiscina = {
+  name: 'bundled-piscina',
+  setup(build) {
+    for (const edit of PISCINA_EDITS) {
+      build.onLoad({ filter: edit.file }, (args) => {
+        const text = fs.readFileSync(args.path, 'utf8')
+        if (!text.includes(edit.from)) throw new Error(`bundle: ${args.path} no longer holds ${edit.from}`)
+        return { contents: text.replace(edit.from, edit.to), loader: 'js' }
+      })
+    }
+  },
+}
+
 const common = {
   absWorkingDir: root,
   bundle: true,
@@ -138,9 +171,12 @@ for (const entry of Object.values(SOURCES)) {
 if (process.argv.includes('--if-stale') && !isStale()) process.exit(0)
 
 const builds = [
-  await esbuild.build({ ...commonjs, stdin: cliSource(), outfile: CLI, banner: { js: `${commonjs.banner.js}\n${IMPORT_BANNER}` } }),
+  await esbuild.build({
+    ...commonjs, stdin: cliSource(), outfile: CLI, banner: { js: `${commonjs.banner.js}\n${IMPORT_BANNER}` }, plugins: [...commonjs.plugins, bundledPiscina],
+  }),
   await esbuild.build({ ...commonjs, stdin: launcherSource(), outfile: ENTRY, banner: { js: `${shebang()}\n${commonjs.banner.js}` } }),
-  await esbuild.build({ ...commonjs, entryPoints: [SOURCES.worker], outfile: path.join(outdir, 'worker.cjs') }),
+  await esbuild.build({ ...commonjs, entryPoints: [SOURCES.worker], outfile: path.join(outdir, 'worker.cjs'), external: workerExternal }),
+  await esbuild.build({ ...commonjs, stdin: piscinaWorkerSource(), outfile: path.join(outdir, 'piscina-worker.cjs'), banner: {}, define: {} }),
   await esbuild.build({
     ...common, format: 'esm', entryPoints: [SOURCES.lister], outfile: path.join(outdir, 'listing-worker.js'),
     banner: { js: "import { createRequire as __bamstreamCreateRequire } from 'node:module';\nconst require = __bamstreamCreateRequire(import.meta.url);" },
@@ -174,6 +210,25 @@ function cliSource() {
 function builtinImports(file) {
   if (!file.path.endsWith('.cjs')) return file
   return { path: file.path, text: file.text.replace(/__toESM\((require\("node:[a-z_/]+"\)(, ?1)?)\)/g, '__nodeM($1)') }
+}
+
+/**
+ * piscina's worker script (node_modules/piscina/dist/worker.js), for the piscina bundled in cli.cjs,
+ * which starts its workers on it (see bundledPiscina). Its exports are the `markMovable` and
+ * `isMovable` of the very `common` module that worker.js checks results with: a bundled worker
+ * script has no child modules to find them in, so workers/chunk.ts looks for them here
+ * (`require.main.exports`), and results move to the main thread instead of being copied.
+ */
+function piscinaWorkerSource() {
+  const dist = path.join(root, 'node_modules/piscina/dist')
+  return {
+    contents: [
+      `const common = require(${JSON.stringify(path.join(dist, 'common.js'))})`,
+      `require(${JSON.stringify(path.join(dist, 'worker.js'))})`,
+      'module.exports = { markMovable: common.markMovable, isMovable: common.isMovable }',
+    ].join('\n'),
+    resolveDir: root, sourcefile: 'piscina-worker.cjs', loader: 'js',
+  }
 }
 
 /** The bin: src/cli/launcher.ts running cli.cjs, with the `module` it needs (a CommonJS global, which an ES module has not). */

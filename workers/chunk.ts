@@ -41,7 +41,11 @@ interface PiscinaCommon {
  */
 export function movableMarker(): MarkMovable {
   const require = createRequire(import.meta.url)
-  const common = require.main?.children.map((m) => m.exports as Partial<PiscinaCommon>).find((e) => typeof e.markMovable === 'function' && typeof e.isMovable === 'function')
+  // piscina's worker.js from node_modules has its `common` among its children; the bundled one
+  // (dist/bundle/piscina-worker.cjs, see scripts/bundle.mjs) exports those two functions itself
+  const main = require.main
+  const candidates = main ? [main, ...main.children] : []
+  const common = candidates.map((m) => m.exports as Partial<PiscinaCommon>).find((e) => typeof e.markMovable === 'function' && typeof e.isMovable === 'function')
   if (common) {
     const probe = { [TRANSFERABLE]: [], [VALUE]: null }
     common.markMovable!(probe)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { SMALL_INPUT_BYTES, createPool, inlinePool, isSmallFile } from '../../src/engine/pool.js'
+import { SMALL_INPUT_BYTES, createPool, inlinePool, isSmallFile, localFileSize, maxThreads, workersToStart } from '../../src/engine/pool.js'
 import { openBam } from '../../src/engine/reader.js'
 import { planChunks } from '../../src/engine/planner.js'
 import { encodeContext } from '../../src/engine/context.js'
@@ -68,5 +68,35 @@ describe('small local files run on the calling thread', () => {
       const workers = await run(file, op, {}, { chunkBytes: 1, pool })
       expect(inline).toEqual(workers)
     }
+  })
+})
+
+describe('how many workers a run boots at once', () => {
+  it('all of them for a file of many chunks, fewer for a few, one when the size is unknown', () => {
+    const MiB = 1 << 20
+    expect(workersToStart(2, 262_200_573, 2 * MiB)).toBe(2)
+    expect(workersToStart(8, 6 * MiB, 2 * MiB)).toBe(4) // ~8 chunks: two per worker
+    expect(workersToStart(8, 5 * MiB, 64 * MiB)).toBe(1)
+    expect(workersToStart(2, undefined, 2 * MiB)).toBe(1) // stdin, a URL: the pool grows as work queues
+    expect(workersToStart(1_000_000, 1e12, 2 * MiB)).toBe(maxThreads())
+  })
+
+  it('localFileSize: the size of a local file, undefined for stdin, URLs and missing paths', () => {
+    const file = corpusBam('htslib_test_ce_1000')
+    expect(localFileSize(file)).toBeGreaterThan(0)
+    expect(localFileSize('-')).toBeUndefined()
+    expect(localFileSize('https://localhost/x.bam')).toBeUndefined()
+    expect(localFileSize('/no/such/file.bam')).toBeUndefined()
+  })
+
+  it('a pool made with start workers has them running before any task', async () => {
+    const pool = createPool(2, 2)
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(pool.threads.length).toBe(2)
+    } finally {
+      await pool.destroy()
+    }
+    expect(() => createPool(2, 0)).toThrow(/workers to start/)
   })
 })

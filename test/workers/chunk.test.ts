@@ -54,3 +54,34 @@ describe('movableMarker', () => {
     expect(Piscina.move(value as never)).toBe(value) // already transferable: marked, not wrapped
   })
 })
+
+describe('the bundled command\'s piscina (scripts/bundle.mjs)', () => {
+  const bundle = path.resolve('dist/bundle')
+
+  it('is inside cli.cjs, which starts its workers on piscina-worker.cjs', () => {
+    const cli = fs.readFileSync(path.join(bundle, 'cli.cjs'), 'utf8')
+    // matched with booleans: a failing toMatch would print the whole 400 KB bundle
+    expect(/require\(["']piscina["']\)/.test(cli), 'a runtime require of piscina').toBe(false)
+    expect(/\(__dirname,\s*["']piscina-worker\.cjs["']\)/.test(cli), 'workers started on piscina-worker.cjs').toBe(true)
+    expect(fs.existsSync(path.join(bundle, 'piscina-worker.cjs'))).toBe(true)
+  })
+
+  it('piscina-worker.cjs exports the markMovable and isMovable of the module its worker checks results with', async () => {
+    const { Worker } = await import('node:worker_threads')
+    const file = path.join(bundle, 'piscina-worker.cjs')
+    const worker = new Worker(`
+const { parentPort } = require('node:worker_threads')
+const m = require(${JSON.stringify(file)})
+const value = { [Symbol.for('Piscina.transferable')]: [], [Symbol.for('Piscina.valueOf')]: 1 }
+const before = m.isMovable(value)
+m.markMovable(value)
+parentPort.postMessage({ functions: typeof m.markMovable + ' ' + typeof m.isMovable, before, after: m.isMovable(value) })
+`, { eval: true })
+    try {
+      const reply = await new Promise((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject) })
+      expect(reply).toEqual({ functions: 'function function', before: false, after: true })
+    } finally {
+      await worker.terminate()
+    }
+  })
+})
