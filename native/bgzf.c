@@ -222,6 +222,8 @@ static napi_value js_crc32(napi_env env, napi_callback_info info) {
 void sam_init(napi_env env, napi_value exports);
 /* native/scan.c: the flagstat/count record walk. */
 void scan_init(napi_env env, napi_value exports);
+/* native/walk.c: the header walk of a local file. */
+void walk_init(napi_env env, napi_value exports);
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
@@ -232,6 +234,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   sam_init(env, exports);
   scan_init(env, exports);
+  walk_init(env, exports);
   return exports;
 }
 

@@ -33,6 +33,12 @@ export interface Addon {
    * offset of the first record it did not fold; `state[0]` gets the number folded. Absent from addons built before it.
    */
   scanRecords?(data: Uint8Array, from: number, nRef: number, mode: number, filter: Int32Array, counters: Float64Array, state: Float64Array): number
+  /**
+   * The header walk of a local file (native/walk.c) from file offset `position`: stores the size and ISIZE field of each
+   * plain BGZF block it is sure of, and returns how many (at most `sizes.length`); it stops before any other block (another
+   * header, a 28-byte one, a cut-off or unreadable one), which the caller walks itself. Absent from addons built before it.
+   */
+  walkBlocks?(fd: number, position: number, sizes: Uint32Array, isizes: Uint32Array): number
 }
 
 /** Where the compiled addon may be, relative to this module (src/bgzf or dist/src/bgzf). */

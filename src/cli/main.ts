@@ -64,8 +64,8 @@ export function reportError(command: string, e: unknown): void {
 /**
  * What `bamstream --version` prints: the version, then which inflater and
  * deflater this installation uses (`BAMSTREAM_INFLATE`/`BAMSTREAM_DEFLATE` respected) (the native libdeflate addon, or node:zlib
- * when it was not built), whether SAM formatting and the flagstat/count record walk run natively
- * (`BAMSTREAM_SAM`, `BAMSTREAM_SCAN`), and where the addon is.
+ * when it was not built), whether SAM formatting, the flagstat/count record walk and the header walk
+ * of local files run natively (`BAMSTREAM_SAM`, `BAMSTREAM_SCAN`, `BAMSTREAM_WALK`), and where the addon is.
  *
  * @example
  * ```ts
@@ -80,9 +80,11 @@ export async function versionText(): Promise<string> {
   const addon = file === null ? 'not built (needs libdeflate-dev and a C compiler; then npm run build:native)' : loadAddon() ? file : `${file} (does not load: rebuild it with npm run build:native)`
   const { nativeSamFormatter } = await import('../bam/sam.js')
   const { nativeScanKernel } = await import('../bam/scan.js')
+  const { nativeWalk } = await import('../engine/ranges.js')
   const kernel = (native: unknown): string => native ? 'native' : 'JavaScript'
   return `bamstream ${VERSION}\nnode ${process.version}\ninflater: ${(await requireInflater()).name}\ndeflater: ${defaultDeflater().name}\n` +
-    `SAM formatter: ${kernel(nativeSamFormatter())}\nscan kernel (flagstat, count): ${kernel(nativeScanKernel())}\nnative addon: ${addon}\n`
+    `SAM formatter: ${kernel(nativeSamFormatter())}\nscan kernel (flagstat, count): ${kernel(nativeScanKernel())}\n` +
+    `header walk (local files): ${kernel(nativeWalk())}\nnative addon: ${addon}\n`
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -14,6 +14,7 @@ import fs from 'node:fs'
 import { EOF_BLOCK, EXTRA_OFFSET, MAX_BLOCK_ISIZE, XLEN_OFFSET, blockIsize, blockSize, isEofBlock } from '../bgzf/block.js'
 import type { Block } from '../bgzf/scanner.js'
 import { BamError } from '../errors.js'
+import { loadAddon } from '../bgzf/native.js'
 
 /** What a worker needs to read a chunk's bytes itself: an open descriptor of the file and its name (for errors). */
 export interface ChunkFile {
@@ -43,6 +44,26 @@ const TAIL_BYTES = EOF_BLOCK.length
  * ones each wait for the disk.
  */
 export const WALK_READ_AHEAD = 1 << 20
+
+/** Blocks the native walk (native/walk.c) finds per call: ~64 KiB of state, a few MB of file. */
+const NATIVE_BATCH = 256
+
+/** Which header walk to use: `BAMSTREAM_WALK=js` forces the JavaScript one (for comparisons); else the native one when the addon has it. */
+export type WalkKind = 'native' | 'js'
+
+/**
+ * The native header walk, or null when the addon lacks it or `BAMSTREAM_WALK=js`.
+ *
+ * @example
+ * ```ts
+ * const walk = nativeWalk() // null: BlockWalker reads 1 MiB windows instead
+ * ```
+ */
+export function nativeWalk(kind: WalkKind | undefined = process.env.BAMSTREAM_WALK === 'js' ? 'js' : undefined): ((fd: number, position: number, sizes: Uint32Array, isizes: Uint32Array) => number) | null {
+  if (kind === 'js') return null
+  const walk = loadAddon()?.walkBlocks
+  return typeof walk === 'function' ? walk : null
+}
 
 /**
  * Reads up to `length` bytes at file offset `position` into `into` (from its
@@ -95,11 +116,18 @@ class FileWindow {
 
 /**
  * Finds the BGZF blocks of an open local file by walking their headers and
- * trailers only (positional reads of `readAhead` bytes, default
- * {@link WALK_READ_AHEAD}, each holding the headers of the blocks in it), with the same checks and errors as
+ * trailers only, with the same checks and errors as
  * the stream scanner (`scanBlocks`): `ERR_NOT_BGZF` for a bad header,
  * `ERR_TRUNCATED` for a file that ends inside a block or, unless
  * `onMissingEof` is given, without the EOF marker block.
+ *
+ * The plain blocks that make up nearly all of a file are found by the native
+ * walk ({@link nativeWalk}: one 26-byte read per block, in batches of
+ * {@link NATIVE_BATCH}); every other block (the EOF marker, other headers, a
+ * cut-off end), and all of them without the addon or with `walk: 'js'`, by
+ * positional reads of `readAhead` bytes (default {@link WALK_READ_AHEAD}), each
+ * holding the headers of the blocks in it. Both ways give the same blocks and
+ * the same errors (test/engine/ranges.test.ts).
  *
  * {@link BlockWalker.advance} moves a cursor (no allocation per block: the
  * planner's loop); {@link BlockWalker.next} returns each block as an object.
@@ -124,10 +152,21 @@ export class BlockWalker {
   private position: number
   private any = false
   private ended = false
+  /** The native walk's last batch: `batchSizes`/`batchIsizes[batchNext..batchCount)` are the blocks from `position` on. */
+  private readonly native: ReturnType<typeof nativeWalk>
+  private batchSizes = new Uint32Array(0)
+  private batchIsizes = new Uint32Array(0)
+  private batchNext = 0
+  private batchCount = 0
 
-  constructor(private readonly fd: number, private readonly onMissingEof?: (offset: number) => void, start = 0, readAhead = WALK_READ_AHEAD) {
+  constructor(private readonly fd: number, private readonly onMissingEof?: (offset: number) => void, start = 0, readAhead = WALK_READ_AHEAD, walk?: WalkKind) {
     this.window = new FileWindow(fd, readAhead)
     this.position = start
+    this.native = nativeWalk(walk)
+    if (this.native) {
+      this.batchSizes = new Uint32Array(NATIVE_BATCH)
+      this.batchIsizes = new Uint32Array(NATIVE_BATCH)
+    }
   }
 
   /** The current block's ISIZE, capped at 65536 as the scanner caps it (see scanner.ts). */
@@ -138,6 +177,8 @@ export class BlockWalker {
   /** Moves to the next block; false at the end of the file (told once). */
   advance(): boolean {
     if (this.ended) return false
+    if (!this.withBytes && this.native && (this.batchNext < this.batchCount || this.refill())) return this.take()
+    this.batchCount = 0 // what the native walk found further on is found again after this block
     const pos = this.position
     const size = this.blockSizeAt(pos)
     if (size === 0) return this.end()
@@ -150,6 +191,25 @@ export class BlockWalker {
     this.coffset = pos
     this.csize = size
     this.position = pos + size
+    this.any = true
+    return true
+  }
+
+  /** Asks the native walk for the blocks from `position` on; false when it is unsure of the very next one. */
+  private refill(): boolean {
+    this.batchNext = 0
+    this.batchCount = this.native!(this.fd, this.position, this.batchSizes, this.batchIsizes)
+    return this.batchCount > 0
+  }
+
+  /** Moves to the next block of the native walk's batch. */
+  private take(): true {
+    const size = this.batchSizes[this.batchNext]!
+    this.isizeField = this.batchIsizes[this.batchNext++]!
+    this.eof = false // the native walk leaves 28-byte blocks, the EOF marker's size, to the JavaScript walk
+    this.coffset = this.position
+    this.csize = size
+    this.position += size
     this.any = true
     return true
   }

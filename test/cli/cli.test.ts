@@ -160,10 +160,11 @@ describe('bamstream --version', () => {
   it('names the version and the inflater and deflater in use, honouring BAMSTREAM_INFLATE and BAMSTREAM_DEFLATE', () => {
     const r = cli(['--version'])
     expect(r.status).toBe(0)
-    expect(r.stdout).toMatch(/^bamstream \d+\.\d+\.\d+\nnode v\d+.*\ninflater: .+\ndeflater: .+\nSAM formatter: (native|JavaScript)\nscan kernel \(flagstat, count\): (native|JavaScript)\nnative addon: .+\n$/)
-    if (nativeAddonPath() !== null) expect(r.stdout).toContain('SAM formatter: native\nscan kernel (flagstat, count): native\n')
-    const zlib = spawnSync(process.execPath, [MAIN, '-V'], { encoding: 'utf8', env: { ...process.env, BAMSTREAM_INFLATE: 'zlib', BAMSTREAM_DEFLATE: 'zlib', BAMSTREAM_SAM: 'js', BAMSTREAM_SCAN: 'js' } })
-    expect(zlib.stdout).toContain('inflater: node:zlib\ndeflater: node:zlib\nSAM formatter: JavaScript\nscan kernel (flagstat, count): JavaScript\n')
+    expect(r.stdout).toMatch(/^bamstream \d+\.\d+\.\d+\nnode v\d+.*\ninflater: .+\ndeflater: .+\nSAM formatter: (native|JavaScript)\nscan kernel \(flagstat, count\): (native|JavaScript)\nheader walk \(local files\): (native|JavaScript)\nnative addon: .+\n$/)
+    if (nativeAddonPath() !== null) expect(r.stdout).toContain('SAM formatter: native\nscan kernel (flagstat, count): native\nheader walk (local files): native\n')
+    const env = { ...process.env, BAMSTREAM_INFLATE: 'zlib', BAMSTREAM_DEFLATE: 'zlib', BAMSTREAM_SAM: 'js', BAMSTREAM_SCAN: 'js', BAMSTREAM_WALK: 'js' }
+    const zlib = spawnSync(process.execPath, [MAIN, '-V'], { encoding: 'utf8', env })
+    expect(zlib.stdout).toContain('inflater: node:zlib\ndeflater: node:zlib\nSAM formatter: JavaScript\nscan kernel (flagstat, count): JavaScript\nheader walk (local files): JavaScript\n')
   })
 })
 

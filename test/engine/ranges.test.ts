@@ -14,7 +14,7 @@ import { EOF_BLOCK } from '../../src/bgzf/block.js'
 import { scanBlocks } from '../../src/bgzf/scanner.js'
 import { chunks, count, flagstat } from '../../src/engine/api.js'
 import { inlinePool, type ChunkPool } from '../../src/engine/pool.js'
-import { BlockWalker, readChunk } from '../../src/engine/ranges.js'
+import { BlockWalker, nativeWalk, readChunk, type WalkKind } from '../../src/engine/ranges.js'
 import { openBamForRun } from '../../src/engine/reader.js'
 import { run, type InternalRunOptions } from '../../src/engine/run.js'
 import { openLocalFile } from '../../src/engine/source.js'
@@ -66,12 +66,12 @@ async function scanned(data: Uint8Array): Promise<unknown> {
 }
 
 /** Blocks (or the error) as the header walk sees them. */
-async function walkedWith(file: string, withBytes = false, readAhead?: number): Promise<unknown> {
+async function walkedWith(file: string, withBytes = false, readAhead?: number, walk?: WalkKind): Promise<unknown> {
   const fd = fs.openSync(file, 'r')
   try {
     const blocks: unknown[] = []
     const missing: number[] = []
-    const walker = new BlockWalker(fd, (at) => missing.push(at), 0, readAhead)
+    const walker = new BlockWalker(fd, (at) => missing.push(at), 0, readAhead, walk)
     walker.withBytes = withBytes
     return await outcome(async () => {
       for (let b = walker.next(); b; b = walker.next()) {
@@ -104,11 +104,18 @@ function openFdsOn(files: string[]): number {
   return n
 }
 
-/** The walk's read-ahead: its default (a window holding many blocks), none (a read for every header and trailer), the former 0.5 KiB. */
-const READ_AHEADS = fastMode() ? [undefined] : [undefined, 0, 512] // under test:fast, the default only
+/**
+ * The walks: the native one (native/walk.c, with the JavaScript walk for the blocks it leaves), then the JavaScript
+ * one alone at its read-aheads: its default (a window holding many blocks), none (a read for every header and
+ * trailer), the former 0.5 KiB. Under test:fast, each at the default read-ahead only.
+ */
+const WALKS: [WalkKind, number | undefined][] = [
+  ...(nativeWalk() ? [['native', undefined] as [WalkKind, undefined]] : []),
+  ...(fastMode() ? [undefined] : [undefined, 0, 512]).map((r): [WalkKind, number | undefined] => ['js', r]),
+]
 
-describe.each(READ_AHEADS)('the header walk, read-ahead %s', (readAhead) => {
-  const walked = (file: string, withBytes = false): Promise<unknown> => walkedWith(file, withBytes, readAhead)
+describe.each(WALKS)('the header walk (%s), read-ahead %s', (walk, readAhead) => {
+  const walked = (file: string, withBytes = false): Promise<unknown> => walkedWith(file, withBytes, readAhead, walk)
 
   it('finds exactly the scanner\'s blocks in every corpus file, with or without their bytes', async () => {
     for (const file of corpusNames().map(corpusBam)) {
@@ -118,6 +125,15 @@ describe.each(READ_AHEADS)('the header walk, read-ahead %s', (readAhead) => {
       expect(await walked(file), file).toEqual(want)
       expect(await walked(file, true), file).toEqual(want)
     }
+  })
+
+  it('finds every block of a file of a thousand blocks and more (the native walk\'s batches hold 256), cut or whole', async () => {
+    const body = bytes.subarray(0, bytes.length - EOF_BLOCK.length)
+    const copies = Math.ceil(1000 / (((await scanned(bytes)) as { ok: { blocks: unknown[] } }).ok.blocks.length - 1))
+    const many = Buffer.concat([...Array.from({ length: copies }, () => body), EOF_BLOCK])
+    expect(await walked(write('many.bam', many))).toEqual(await scanned(many))
+    const cut = many.subarray(0, Math.floor(many.length * 0.7))
+    expect(await walked(write('many-cut.bam', cut))).toEqual(await scanned(cut))
   })
 
   it('fails where the scanner fails, with the same code, offset and message: a cut at every offset of the first blocks', async () => {
