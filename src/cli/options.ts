@@ -2,7 +2,6 @@
  * Option parsing shared by the commands.
  */
 import { Option, type Command } from 'commander'
-import { DEFAULT_CHUNK_BYTES } from '../constants.js'
 import { defaultThreads, maxThreads } from '../engine/pool.js'
 import { DEFAULT_HTTP_TIMEOUT_MS } from '../engine/http.js'
 import type { InternalRunOptions } from '../engine/run.js'
@@ -59,7 +58,8 @@ export function parseThreads(text: string): number {
 /** The engine options as commander parses them (see {@link addEngineOptions}). */
 export interface EngineFlags {
   threads: number
-  chunkSize: number
+  /** Undefined: the op's default (run.ts defaultChunkBytes). */
+  chunkSize?: number
   httpTimeout: number
   buffered?: boolean
 }
@@ -68,17 +68,19 @@ export interface EngineFlags {
  * Adds `-@/--threads`, `--http-timeout` and `--chunk-size` to a command, and `--buffered` where
  * the command honours it (`buffered: true`: the commands that run one op over
  * the whole file; not `view`, which may read through an index, nor the daemon).
+ * `--chunk-size` has no value unless given: the run then takes its op's default
+ * (run.ts `defaultChunkBytes`), which `chunkDefault` describes in the help (default '4M').
  *
  * @example
  * ```ts
  * addEngineOptions(program.command('flagstat'), { buffered: true })
  * ```
  */
-export function addEngineOptions(cmd: Command, opts: { buffered?: boolean } = {}): Command {
+export function addEngineOptions(cmd: Command, opts: { buffered?: boolean; chunkDefault?: string } = {}): Command {
   cmd
     .addOption(new Option('-@, --threads <n>', 'worker threads').argParser(parseThreads).default(defaultThreads(), 'all cores'))
     .addOption(new Option('--http-timeout <seconds>', 'for http(s) inputs: longest wait for a response, and longest silence in the body (then up to 2 retries, resuming with Range)').argParser(parseSeconds).default(DEFAULT_HTTP_TIMEOUT_MS, '20'))
-    .addOption(new Option('--chunk-size <bytes>', 'uncompressed bytes per parallel chunk (k, M, G suffixes)').argParser(parseSize).default(DEFAULT_CHUNK_BYTES, '2M'))
+    .addOption(new Option('--chunk-size <bytes>', `uncompressed bytes per parallel chunk (k, M, G suffixes; default: ${opts.chunkDefault ?? '4M'})`).argParser(parseSize))
   if (opts.buffered) cmd.addOption(new Option('--buffered', 'read every chunk into memory before processing any (the "assets" way; for memory comparisons only)'))
   return cmd
 }

@@ -72,7 +72,7 @@ export function registerViewCommand(program: Command): void {
     .option('--no-index', 'with regions: ignore any .bai and scan the whole file')
     .addOption(new Option('-l, --level <n>', 'compression level for -b, 0-9 as samtools -l (default: libdeflate 6 when built, else zlib 6)').argParser(parseInteger))
     .addHelpText('after', VIEW_HELP)
-  addClusterOptions(addSamtoolsFilters(addEngineOptions(cmd))).action(async (input: string, regionArgs: string[], o: ViewFlags & ClusterFlags & { targetsFile?: string; regionsFile?: string }) => {
+  addClusterOptions(addSamtoolsFilters(addEngineOptions(cmd, { chunkDefault: '2M; 4M with -c' }))).action(async (input: string, regionArgs: string[], o: ViewFlags & ClusterFlags & { targetsFile?: string; regionsFile?: string }) => {
     const regions = [...(o.region ?? []), ...regionArgs]
     const beds = [o.targetFile, o.targetsFile, o.regionFile, o.regionsFile].filter((b) => b !== undefined)
     if (beds.length > 1) throw new BamError('ERR_OPTION', 'give one BED file (-L, --target-file, --region-file)')

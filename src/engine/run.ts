@@ -6,7 +6,7 @@
 import { checkInteger } from './check.js'
 import { checkSource } from './source.js'
 import type { HttpOptions } from './http.js'
-import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, MIN_CHUNK_BYTES } from '../constants.js'
+import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, MIN_CHUNK_BYTES, SCAN_CHUNK_BYTES } from '../constants.js'
 import type { BamHeader } from '../bam/header.js'
 import { BamError } from '../errors.js'
 import { opDriver, type OpDriver } from '../ops/lifecycle.js'
@@ -42,7 +42,10 @@ export interface RunOptions {
    * file of at most `SMALL_INPUT_BYTES` (pool.ts), which runs on the calling thread with no workers.
    */
   threads?: number
-  /** Uncompressed bytes per chunk (`--chunk-size`). Default 2 MiB (chosen by `bench/chunk-size`). */
+  /**
+   * Uncompressed bytes per chunk (`--chunk-size`). Default 2 MiB for ops with ordered output (view), 4 MiB for the
+   * others (flagstat, count, idxstats, most user ops); both chosen by `bench/chunk-size`.
+   */
   chunkBytes?: number
   /** Most chunks between scanner and stitcher. Default 2 × threads + 2. */
   maxInFlight?: number
@@ -132,15 +135,17 @@ export async function run<R = unknown>(source: Source, op: string, opOptions: ob
     const { redis, splitBytes, chunkBytes, onProgress, signal, guessHook, onOutput, partsDir, onClusterIdle: onIdle } = options as InternalRunOptions
     return runOnCluster<R>(source, op, opOptions, { redis: redis!, splitBytes, chunkBytes, onProgress, signal, guessHook, onOutput, partsDir, onIdle })
   }
-  const chunkBytes = checkChunkBytes(options.chunkBytes ?? DEFAULT_CHUNK_BYTES)
+  if (options.chunkBytes !== undefined) checkChunkBytes(options.chunkBytes)
   const ref = opReference(op)
   // Workers take ~80 ms to boot: start them first, so that they boot while the op loads and the header is read.
   // A small local file runs on this thread instead: booting workers would take longer than its chunks.
-  const pool: ChunkPool = options.pool ?? newPool(source, options.threads ?? defaultThreads(), chunkBytes)
+  const pool: ChunkPool = options.pool ?? newPool(source, options.threads ?? defaultThreads(), options.chunkBytes ?? SCAN_CHUNK_BYTES)
   let bam: OpenBam
   let theOp: AnyOp
+  let chunkBytes: number
   try {
     theOp = await loadOp(ref)
+    chunkBytes = options.chunkBytes ?? defaultChunkBytes(theOp)
     // --buffered holds every chunk's bytes (the "assets" way, for comparison): it reads them on this thread
     const open = (options as InternalRunOptions).buffered ? openBam : openBamForRun
     bam = await open(source, options.signal, options.http, options.onWarning)
@@ -180,6 +185,19 @@ function newPool(source: Source, threads: number, chunkBytes: number): ChunkPool
   return createPool(threads, workersToStart(threads, size, chunkBytes))
 }
 
+/**
+ * The chunk size a run of `op` gets when none is given: {@link DEFAULT_CHUNK_BYTES} for an op with ordered
+ * output (view: each chunk's output is held until its turn), {@link SCAN_CHUNK_BYTES} for the others.
+ *
+ * @example
+ * ```ts
+ * defaultChunkBytes(await loadOp('flagstat')) // 4194304
+ * ```
+ */
+export function defaultChunkBytes(op: AnyOp): number {
+  return typeof op.drain === 'function' ? DEFAULT_CHUNK_BYTES : SCAN_CHUNK_BYTES
+}
+
 /** The signal's reason, as `signal.throwIfAborted()` throws it. */
 function abortReason(signal: AbortSignal): unknown {
   try {
@@ -209,7 +227,7 @@ export interface BlocksOutcome {
  */
 export async function runBlocks(bam: OpenBam, drive: OpDriver, ref: string, pool: ChunkPool, options: InternalRunOptions = {}): Promise<BlocksOutcome> {
   const info: RunInfo = { runId: newRunId(), op: ref, context: encodeContext(drive.ctx.references, drive.ctx.options) }
-  return pump(bam, drive, info, pool, checkChunkBytes(options.chunkBytes ?? DEFAULT_CHUNK_BYTES), options, true)
+  return pump(bam, drive, info, pool, checkChunkBytes(options.chunkBytes ?? (drive.ordered ? DEFAULT_CHUNK_BYTES : SCAN_CHUNK_BYTES)), options, true)
 }
 
 let runs = 0

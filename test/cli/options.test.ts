@@ -33,7 +33,7 @@ describe('engine and filter options', () => {
   it('turns the flags into run options once: --chunk-size is chunkBytes; no progress bar when asked not to', () => {
     const o = parsed(['-@', '3', '--chunk-size', '64k', '--buffered'], { buffered: true })
     expect(engineOptions(o, false)).toEqual({ threads: 3, chunkBytes: 65536, http: { timeoutMs: 20_000 }, buffered: true, onProgress: undefined })
-    expect(engineOptions(parsed([]), false)).toMatchObject({ chunkBytes: 2 * 1024 * 1024, buffered: undefined })
+    expect(engineOptions(parsed([]), false)).toMatchObject({ chunkBytes: undefined, buffered: undefined }) // the op's default: see test/engine/pool.test.ts
   })
 
   it('accepts --buffered only where the command honours it', () => {

@@ -3,7 +3,9 @@ import { SMALL_INPUT_BYTES, createPool, inlinePool, isSmallFile, localFileSize, 
 import { openBam } from '../../src/engine/reader.js'
 import { planChunks } from '../../src/engine/planner.js'
 import { encodeContext } from '../../src/engine/context.js'
-import { run } from '../../src/engine/run.js'
+import { defaultChunkBytes, run } from '../../src/engine/run.js'
+import { loadOp } from '../../src/ops/registry.js'
+import { DEFAULT_CHUNK_BYTES, SCAN_CHUNK_BYTES } from '../../src/constants.js'
 import type { ChunkResult, ChunkTask } from '../../src/engine/task.js'
 import { corpusBam } from '../helpers/corpus.js'
 import { countingPool } from '../helpers/counting-pool.js'
@@ -98,5 +100,14 @@ describe('how many workers a run boots at once', () => {
       await pool.destroy()
     }
     expect(() => createPool(2, 0)).toThrow(/workers to start/)
+  })
+})
+
+describe('the default chunk size', () => {
+  it('is 4 MiB for ops without ordered output, 2 MiB for view, whose chunks\' output waits for its turn', async () => {
+    expect(SCAN_CHUNK_BYTES).toBe(4 << 20)
+    expect(DEFAULT_CHUNK_BYTES).toBe(2 << 20)
+    for (const op of ['flagstat', 'count', 'idxstats']) expect(defaultChunkBytes(await loadOp(op)), op).toBe(SCAN_CHUNK_BYTES)
+    expect(defaultChunkBytes(await loadOp('view'))).toBe(DEFAULT_CHUNK_BYTES)
   })
 })
