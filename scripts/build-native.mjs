@@ -20,7 +20,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const dir = path.join(root, 'native')
 const out = path.join(dir, 'build', 'Release', 'bgzf.node')
 /** The addon's C sources (as in native/binding.gyp). */
-const SOURCES = ['bgzf.c', 'sam.c', 'scan.c']
+const SOURCES = ['bgzf.c', 'sam.c', 'scan.c', 'walk.c']
 const say = (msg) => process.stderr.write(`bamstream native: ${msg}\n`)
 
 /** Directories that may hold libdeflate.h. */
@@ -31,6 +31,9 @@ function main() {
   if (!INCLUDE_DIRS.some((d) => fs.existsSync(path.join(d, 'libdeflate.h')))) {
     return say('libdeflate.h not found (apt-get install libdeflate-dev); using node:zlib')
   }
+  // ISA-L (Debian: libisal-dev) inflates BGZF blocks about a quarter faster than libdeflate; optional
+  if (INCLUDE_DIRS.some((d) => fs.existsSync(path.join(d, 'isa-l', 'igzip_lib.h')))) process.env.BAMSTREAM_ISAL = '1'
+  else say('ISA-L headers not found (apt-get install libisal-dev for faster inflation); building with libdeflate alone')
   if (tryNodeGyp() || tryCc()) return verify()
   say('build failed; using node:zlib')
 }
@@ -65,7 +68,8 @@ function tryCc() {
   if (!nd) return false
   fs.mkdirSync(path.dirname(out), { recursive: true })
   const cc = process.env.CC ?? 'cc'
-  const args = ['-O3', '-std=c11', '-ffp-contract=off', '-shared', '-fPIC', `-I${path.join(nd, 'include', 'node')}`, ...SOURCES.map((f) => path.join(dir, f)), '-ldeflate', '-lm', '-o', out]
+  const isal = process.env.BAMSTREAM_ISAL === '1' ? ['-DBAMSTREAM_ISAL'] : []
+  const args = ['-O3', '-std=c11', '-ffp-contract=off', '-shared', '-fPIC', ...isal, `-I${path.join(nd, 'include', 'node')}`, ...SOURCES.map((f) => path.join(dir, f)), '-ldeflate', ...(isal.length ? ['-lisal'] : []), '-lm', '-o', out]
   try {
     execFileSync(cc, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000 })
     return true
@@ -79,7 +83,7 @@ function tryCc() {
 function verify() {
   const check = `const a = require(${JSON.stringify(out)}); if (typeof a.inflate !== 'function' || typeof a.deflate !== 'function' || typeof a.samAppend !== 'function') process.exit(1)`
   const r = spawnSync(process.execPath, ['-e', check], { stdio: 'ignore', timeout: 30_000 })
-  if (r.status === 0) return say(`built ${path.relative(root, out)} (libdeflate)`)
+  if (r.status === 0) return say(`built ${path.relative(root, out)} (libdeflate${process.env.BAMSTREAM_ISAL === '1' ? ', ISA-L' : ''})`)
   fs.rmSync(out, { force: true })
   say('built addon does not load; removed it; using node:zlib')
 }

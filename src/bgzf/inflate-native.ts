@@ -1,6 +1,7 @@
 /**
- * libdeflate in C, through the optional N-API addon in `native/` (built by
- * `npm run prepare` when Debian's libdeflate-dev headers are present). One call
+ * libdeflate in C (and Intel's ISA-L, where its headers were present at build
+ * time), through the optional N-API addon in `native/` (built at install time
+ * when Debian's libdeflate-dev headers are present). One call
  * inflates a whole chunk into one buffer and checks every block's CRC32 and
  * ISIZE (SAMv1 §4.1). When the addon is absent, {@link loadNativeInflater}
  * returns null and callers fall back to node:zlib.
@@ -18,7 +19,12 @@ const E_CRC = 3
 const E_OVERRUN = 4
 
 /**
- * The native libdeflate inflater, or null when the addon is not built.
+ * The native inflater, or null when the addon is not built. Where the addon
+ * was built with ISA-L, each block is inflated by ISA-L's igzip first and
+ * accepted when its size and CRC32 are right; libdeflate inflates the others
+ * and decides their outcome, so that data and errors are libdeflate's (and
+ * htslib's, which inflates with libdeflate). `libdeflateOnly` leaves ISA-L out
+ * (`BAMSTREAM_INFLATE=libdeflate`).
  *
  * @example
  * ```ts
@@ -26,16 +32,17 @@ const E_OVERRUN = 4
  * const data = inflater.inflate(bytes, blockSizes, isize, coffset)
  * ```
  */
-export function loadNativeInflater(): Inflater | null {
+export function loadNativeInflater(libdeflateOnly = false): Inflater | null {
   const a = loadAddon()
   if (!a) return null
   const status = new Int32Array(3)
+  const isal = a.isal === true && !libdeflateOnly
   return {
-    name: 'libdeflate (native)',
+    name: isal ? 'ISA-L igzip + libdeflate (native)' : 'libdeflate (native)',
     inflate(compressed, blockSizes, isize, coffset, out) {
       const sizes = blockSizes instanceof Uint32Array ? blockSizes : Uint32Array.from(blockSizes)
       const target = out && out.length >= isize ? out.subarray(0, isize) : new Uint8Array(isize)
-      const written = a.inflate(compressed, sizes, target, status)
+      const written = a.inflate(compressed, sizes, target, status, !isal)
       if (written < 0) throw nativeError(-written, status, sizes, coffset)
       if (written !== isize) {
         throw new BamError('ERR_BGZF_ISIZE', `chunk inflated to ${written} bytes, expected ${isize}`, coffset)

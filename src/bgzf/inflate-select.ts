@@ -4,7 +4,7 @@
  * node:zlib, libdeflate in WebAssembly 0.8–1.1× node:zlib, pako about a third
  * of it. So the default is the native addon when it was built, else node:zlib.
  * The WebAssembly and pako inflaters are benchmark candidates only
- * (bench/inflaters/). `BAMSTREAM_INFLATE=native|zlib|blockwise` overrides the
+ * (bench/inflaters/). `BAMSTREAM_INFLATE=native|libdeflate|zlib|blockwise` overrides the
  * choice (benchmarks, debugging); the workers read it too.
  */
 import { blockwiseInflater, inflateBlockIgnoringIsize, zlibInflater, type Inflater } from './inflate.js'
@@ -13,7 +13,7 @@ import { EXTRA_OFFSET, MAX_BLOCK_ISIZE, TRAILER_BYTES } from './block.js'
 import { BamError } from '../errors.js'
 
 /** Names accepted by {@link loadInflater} and `BAMSTREAM_INFLATE`. */
-export const INFLATER_NAMES = ['native', 'zlib', 'blockwise'] as const
+export const INFLATER_NAMES = ['native', 'libdeflate', 'zlib', 'blockwise'] as const
 
 let fastest: Inflater | undefined
 /** The native inflater, loaded once (null: not built). */
@@ -54,6 +54,7 @@ export async function loadInflater(name: string | undefined = process.env.BAMSTR
   switch (name || undefined) {
     case undefined: return defaultInflater()
     case 'native': return loadNativeInflater()
+    case 'libdeflate': return loadNativeInflater(true)
     case 'zlib': return zlibInflater
     case 'blockwise': return blockwiseInflater
     default: throw new BamError('ERR_OPTION', `unknown inflater "${name}" (expected one of ${INFLATER_NAMES.join(', ')})`)

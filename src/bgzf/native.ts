@@ -10,8 +10,13 @@ import { fileURLToPath } from 'node:url'
 
 /** The addon's exports (native/bgzf.c). */
 export interface Addon {
-  /** Inflates whole BGZF blocks; returns bytes written, or a negated error code with `status` = [block index, detail, detail]. */
-  inflate(compressed: Uint8Array, blockSizes: Uint32Array, out: Uint8Array, status: Int32Array): number
+  /**
+   * Inflates whole BGZF blocks; returns bytes written, or a negated error code with `status` = [block index, detail, detail].
+   * Built with ISA-L (`isal`), each block is tried with ISA-L's igzip first, unless `libdeflateOnly`; libdeflate decides the rest.
+   */
+  inflate(compressed: Uint8Array, blockSizes: Uint32Array, out: Uint8Array, status: Int32Array, libdeflateOnly?: boolean): number
+  /** True when built with Intel's ISA-L (scripts/build-native.mjs, when libisal-dev's headers are present). Absent from older addons. */
+  isal?: boolean
   /** Cuts `data` into BGZF blocks of `blockData` bytes at libdeflate `level` (0 = stored); bytes written, or -1 when `out` is too small. */
   deflate(data: Uint8Array, level: number, blockData: number, out: Uint8Array): number
   /** libdeflate's CRC-32 (gzip polynomial). */

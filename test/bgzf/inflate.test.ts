@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { blockIsize, blockSize } from '../../src/bgzf/block.js'
+import { EOF_BLOCK, blockIsize, blockSize } from '../../src/bgzf/block.js'
+import { loadAddon } from '../../src/bgzf/native.js'
 import type { Inflater } from '../../src/bgzf/inflate.js'
 import { defaultInflater, loadInflater, requireInflater } from '../../src/bgzf/inflate-select.js'
 import { nativeAddonPath, nativeCrc32 } from '../../src/bgzf/inflate-native.js'
@@ -68,10 +69,12 @@ describe('inflaters', async () => {
     expect(names).toContain('zlib')
     expect(names).toContain('blockwise')
     expect(names.includes('native')).toBe(nativeAddonPath() !== null)
+    expect(names.includes('libdeflate')).toBe(nativeAddonPath() !== null)
   })
 
-  it('the default is the native addon when built, else node:zlib', () => {
-    expect(defaultInflater().name).toBe(nativeAddonPath() ? 'libdeflate (native)' : 'node:zlib')
+  it('the default is the native addon when built (ISA-L first where built with it), else node:zlib', () => {
+    const isal = loadAddon()?.isal === true
+    expect(defaultInflater().name).toBe(nativeAddonPath() ? (isal ? 'ISA-L igzip + libdeflate (native)' : 'libdeflate (native)') : 'node:zlib')
   })
 
   it.each(inflaters)('%s inflates a multi-block chunk, with and without a scratch buffer', (_, inflater) => {
@@ -147,5 +150,46 @@ describe.skipIf(nativeAddonPath() === null)('native addon', () => {
     const e = errorOf(() => native.inflate(c.bytes, sizes, c.isize, COFFSET))
     expect(e.code).toBe('ERR_BGZF_INFLATE')
     expect(e.offset).toBe(COFFSET + c.offsets[c.offsets.length - 1]!)
+  })
+})
+
+describe.skipIf(loadAddon()?.isal !== true)('ISA-L first, libdeflate deciding (native/bgzf.c)', () => {
+  /** The chunk's bytes, or its error's code, offset and message. */
+  function outcome(inflater: Inflater, bytes: Uint8Array, sizes: Uint32Array, isize: number): unknown {
+    try {
+      return { ok: Buffer.from(inflater.inflate(bytes, sizes, isize, COFFSET)).toString('base64') }
+    } catch (e) {
+      if (!(e instanceof BamError)) throw e
+      return { code: e.code, offset: e.offset, message: e.message }
+    }
+  }
+
+  it('gives libdeflate\'s bytes, and libdeflate\'s error (code, offset, message) for every flipped byte of a block', async () => {
+    const both = (await loadInflater('native'))!
+    const alone = (await loadInflater('libdeflate'))!
+    expect(both.name).toBe('ISA-L igzip + libdeflate (native)')
+    expect(alone.name).toBe('libdeflate (native)')
+    const c = chunk(120_000, 20_000)
+    expect(outcome(both, c.bytes, c.sizes, c.isize)).toEqual(outcome(alone, c.bytes, c.sizes, c.isize))
+    const k = 2
+    let errors = 0
+    for (let i = 18; i < c.sizes[k]!; i++) {
+      for (const mask of [0x01, 0x80, 0xff]) {
+        const broken = c.bytes.slice()
+        broken[c.offsets[k]! + i]! ^= mask
+        const want = outcome(alone, broken, c.sizes, c.isize)
+        if (!('ok' in (want as object))) errors++
+        expect(outcome(both, broken, c.sizes, c.isize), `byte ${i} ^ ${mask}`).toEqual(want)
+      }
+    }
+    expect(errors).toBeGreaterThan(100)
+  })
+
+  it('inflates empty blocks (EOF markers inside a chunk) as libdeflate does', async () => {
+    const both = (await loadInflater('native'))!
+    const c = chunk(50_000, 20_000)
+    const bytes = new Uint8Array([...EOF_BLOCK, ...c.bytes, ...EOF_BLOCK])
+    const sizes = Uint32Array.from([EOF_BLOCK.length, ...c.sizes, EOF_BLOCK.length])
+    expect(Buffer.from(both.inflate(bytes, sizes, c.isize, COFFSET)).equals(c.raw)).toBe(true)
   })
 })
