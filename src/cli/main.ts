@@ -87,6 +87,23 @@ export async function versionText(): Promise<string> {
     `header walk (local files): ${kernel(nativeWalk())}\nnative addon: ${addon}\n`
 }
 
+/** The commands that run one job and end (not the daemon's, nor `worker`, which serve until stopped). */
+const ONE_SHOT = new Set(['flagstat', 'count', 'idxstats', 'view', 'run'])
+
+/**
+ * Ends the process once a one-shot command has written all its output: Node
+ * then stops the worker threads itself, where an orderly end waits for the
+ * pool's teardown and then for each thread's (~40 ms for two workers,
+ * measured on flagstat -@2). Nothing is cut short: the command has awaited
+ * every write, and stdout and stderr hold nothing unwritten (else the
+ * process ends as usual).
+ */
+function exitIfDone(command: string | undefined): void {
+  if (command === undefined || !ONE_SHOT.has(command)) return
+  if (process.stdout.writableLength > 0 || process.stderr.writableLength > 0) return
+  process.exit(process.exitCode ?? 0)
+}
+
 async function main(argv: string[]): Promise<void> {
   if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) {
     process.stdout.write(await versionText())
@@ -101,6 +118,7 @@ async function main(argv: string[]): Promise<void> {
   })
   try {
     await program.parseAsync(argv)
+    exitIfDone(program.args[0])
   } catch (e) {
     if (e instanceof CommanderError) {
       process.exitCode = e.exitCode

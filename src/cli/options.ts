@@ -98,6 +98,7 @@ export function engineOptions(o: EngineFlags, progress = true): InternalRunOptio
   return {
     threads: o.threads, chunkBytes: o.chunkSize, http: { timeoutMs: o.httpTimeout }, buffered: o.buffered,
     onProgress: progress ? progressBar(process.stderr) : undefined,
+    detachPool: true, // the process exits right after the output (main.ts)
   }
 }
 

@@ -115,6 +115,12 @@ export interface InternalRunOptions extends RunOptions {
   partsDir?: string
   /** With `redis`: called once when no worker has taken a split for a while (none is running?). */
   onClusterIdle?: (waitedMs: number) => void
+  /**
+   * Return the result as soon as it is ready, while the run's own pool (none is made when `pool` is given) is still
+   * being torn down, instead of after (~20 ms for two workers). For the CLI, whose process exits right after its
+   * output (src/cli/main.ts), where Node stops the workers itself.
+   */
+  detachPool?: boolean
 }
 
 /**
@@ -174,8 +180,15 @@ export async function run<R = unknown>(source: Source, op: string, opOptions: ob
   } finally {
     bam.source.close()
     bam.blocks.return?.(undefined)?.catch(() => {})
-    if (!options.pool) await pool.destroy()
+    if (!options.pool) await release(pool, (options as InternalRunOptions).detachPool === true)
   }
+}
+
+/** Destroys a run's own pool; with `detach`, without waiting for it (every chunk has come back by now). */
+async function release(pool: ChunkPool, detach: boolean): Promise<void> {
+  const destroyed = pool.destroy()
+  if (detach) destroyed.catch(() => {})
+  else await destroyed
 }
 
 /** A run's own pool: none for a small local file (its chunks run on this thread), else workers, as many booted at once as the file will keep busy. */

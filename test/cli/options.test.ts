@@ -32,7 +32,7 @@ describe('engine and filter options', () => {
 
   it('turns the flags into run options once: --chunk-size is chunkBytes; no progress bar when asked not to', () => {
     const o = parsed(['-@', '3', '--chunk-size', '64k', '--buffered'], { buffered: true })
-    expect(engineOptions(o, false)).toEqual({ threads: 3, chunkBytes: 65536, http: { timeoutMs: 20_000 }, buffered: true, onProgress: undefined })
+    expect(engineOptions(o, false)).toEqual({ threads: 3, chunkBytes: 65536, http: { timeoutMs: 20_000 }, buffered: true, onProgress: undefined, detachPool: true })
     expect(engineOptions(parsed([]), false)).toMatchObject({ chunkBytes: undefined, buffered: undefined }) // the op's default: see test/engine/pool.test.ts
   })
 
