@@ -15,9 +15,11 @@ export const DEFAULT_CHUNK_BYTES = 2 * 1024 * 1024
  * Default uncompressed bytes per chunk for ops without ordered output
  * (flagstat, count, idxstats, most user ops), which hold nothing per chunk:
  * half as many chunks as {@link DEFAULT_CHUNK_BYTES} halves what each costs
- * besides its bytes (messages, boundary guesses, stitching). Chosen by
- * `bench/chunk-size` on the realistic input: 2 → 4 MiB cut flagstat's CPU
- * time by 3–4%, with peak RSS still under 100 MB; 8 MiB went over it.
+ * besides its bytes (messages, boundary guesses, stitching). On the realistic
+ * benchmark input (flagstat -@2, 13 interleaved runs): 2 → 4 MiB took the
+ * median from 1.050 to 0.997 s wall and 1.88 to 1.80 CPU-s, peak RSS 84 → 90
+ * MB; `bench/chunk-size` (bench/results/report-chunk-size-realistic.md) puts
+ * 8 MiB over 100 MB (108) and no faster.
  */
 export const SCAN_CHUNK_BYTES = 4 * 1024 * 1024
 
