@@ -69,7 +69,10 @@ describe('RunStore', () => {
     requireBuild()
     const dir = tempDir()
     const s = store(dir)
-    enqueue(s, 's', Array.from({ length: 600 }, (_, i) => request(`k${i}`)), 0)
+    // enough runs that claiming them all outlasts a scheduler time slice: with 600, one claimer on a loaded
+    // 2-core machine (CI) once took them all before the others were scheduled
+    const RUNS = 2400
+    enqueue(s, 's', Array.from({ length: RUNS }, (_, i) => request(`k${i}`)), 0)
     const storeUrl = pathToFileURL(path.join(ROOT, 'dist/src/sensor/store.js')).href
     const script = `import { RunStore } from '${storeUrl}'
       const s = RunStore.open(process.argv[1]); const ids = []
@@ -86,9 +89,9 @@ describe('RunStore', () => {
     const perProcess = await Promise.all(claimers)
     const claimed = perProcess.flat()
     expect(perProcess.filter((ids) => ids.length > 0).length).toBeGreaterThan(1) // they really competed
-    expect(claimed).toHaveLength(600)
-    expect(new Set(claimed).size).toBe(600)
-    expect(s.counts()).toMatchObject({ QUEUED: 0, STARTED: 600 })
+    expect(claimed).toHaveLength(RUNS)
+    expect(new Set(claimed).size).toBe(RUNS)
+    expect(s.counts()).toMatchObject({ QUEUED: 0, STARTED: RUNS })
   }, 20_000)
 
   it('retries a retryable failure after the backoff, then leaves it FAILURE at the limit', () => {
