@@ -118,17 +118,22 @@ export function localFileSize(source: Source): number | undefined {
 }
 
 /**
- * True when `source` is a local file of at most {@link SMALL_INPUT_BYTES}
- * (not stdin, not a URL, not a stream: their size is not known up front).
+ * The pool a run makes for itself when it is given none: for a local file of
+ * at most {@link SMALL_INPUT_BYTES}, none ({@link inlinePool}: its chunks run
+ * on the calling thread); else up to `threads` workers, as many booted at once
+ * as the file will keep busy ({@link workersToStart}). Workers take ~80 ms to
+ * boot, so a run makes its pool first, and they boot while the op loads and
+ * the header is read.
  *
  * @example
  * ```ts
- * isSmallFile('test/fixtures/htslib/htslib_test_ce_1000.bam') // true
+ * const pool = poolFor('test/fixtures/htslib/htslib_test_ce_1000.bam', 2, 4 << 20) // inlinePool(): a small file
  * ```
  */
-export function isSmallFile(source: Source): boolean {
+export function poolFor(source: Source, threads: number, chunkBytes: number): ChunkPool {
   const size = localFileSize(source)
-  return size !== undefined && size <= SMALL_INPUT_BYTES
+  if (size !== undefined && size <= SMALL_INPUT_BYTES) return inlinePool()
+  return createPool(threads, workersToStart(threads, size, chunkBytes))
 }
 
 /**

@@ -15,7 +15,7 @@ import { loadOp, opReference } from '../ops/registry.js'
 import { encodeContext } from './context.js'
 import { afterChunk } from './gc.js'
 import { planChunks, type BufferRecycler, type ChunkDescriptor } from './planner.js'
-import { SMALL_INPUT_BYTES, createPool, defaultThreads, inlinePool, localFileSize, workersToStart, type ChunkPool } from './pool.js'
+import { defaultThreads, poolFor, type ChunkPool } from './pool.js'
 import { openBam, openBamForRun, type OpenBam } from './reader.js'
 import type { Source } from './source.js'
 import { Stitcher, type StitchStats } from './stitcher.js'
@@ -143,9 +143,8 @@ export async function run<R = unknown>(source: Source, op: string, opOptions: ob
   }
   if (options.chunkBytes !== undefined) checkChunkBytes(options.chunkBytes)
   const ref = opReference(op)
-  // Workers take ~80 ms to boot: start them first, so that they boot while the op loads and the header is read.
-  // A small local file runs on this thread instead: booting workers would take longer than its chunks.
-  const pool: ChunkPool = options.pool ?? newPool(source, options.threads ?? defaultThreads(), options.chunkBytes ?? SCAN_CHUNK_BYTES)
+  // made first, so that its workers boot while the op loads and the header is read (none for a small local file)
+  const pool: ChunkPool = options.pool ?? poolFor(source, options.threads ?? defaultThreads(), options.chunkBytes ?? SCAN_CHUNK_BYTES)
   let bam: OpenBam
   let theOp: AnyOp
   let chunkBytes: number
@@ -189,13 +188,6 @@ async function release(pool: ChunkPool, detach: boolean): Promise<void> {
   const destroyed = pool.destroy()
   if (detach) destroyed.catch(() => {})
   else await destroyed
-}
-
-/** A run's own pool: none for a small local file (its chunks run on this thread), else workers, as many booted at once as the file will keep busy. */
-function newPool(source: Source, threads: number, chunkBytes: number): ChunkPool {
-  const size = localFileSize(source)
-  if (size !== undefined && size <= SMALL_INPUT_BYTES) return inlinePool()
-  return createPool(threads, workersToStart(threads, size, chunkBytes))
 }
 
 /**

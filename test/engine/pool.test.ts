@@ -1,5 +1,6 @@
+import type { Piscina } from 'piscina'
 import { describe, expect, it } from 'vitest'
-import { SMALL_INPUT_BYTES, createPool, inlinePool, isSmallFile, localFileSize, maxThreads, workersToStart } from '../../src/engine/pool.js'
+import { SMALL_INPUT_BYTES, createPool, inlinePool, localFileSize, maxThreads, poolFor, workersToStart } from '../../src/engine/pool.js'
 import { openBam } from '../../src/engine/reader.js'
 import { planChunks } from '../../src/engine/planner.js'
 import { encodeContext } from '../../src/engine/context.js'
@@ -54,11 +55,17 @@ describe('backpressure', () => {
 })
 
 describe('small local files run on the calling thread', () => {
-  it('isSmallFile: local files up to SMALL_INPUT_BYTES only, never stdin or URLs', () => {
-    expect(isSmallFile(corpusBam('htslib_test_ce_1000'))).toBe(true)
-    expect(isSmallFile('-')).toBe(false)
-    expect(isSmallFile('http://localhost/x.bam')).toBe(false)
-    expect(isSmallFile('/no/such/file.bam')).toBe(false)
+  it('poolFor: no workers for a local file up to SMALL_INPUT_BYTES, workers for stdin, URLs and what cannot be stat\'ed', async () => {
+    expect('threads' in poolFor(corpusBam('htslib_test_ce_1000'), 2, 4 << 20)).toBe(false) // inlinePool()
+    for (const source of ['-', 'http://localhost/x.bam', '/no/such/file.bam']) {
+      const pool = poolFor(source, 2, 4 << 20) as Piscina
+      try {
+        expect(pool.options.maxThreads, source).toBe(2)
+        expect(pool.options.minThreads, source).toBe(1) // size unknown: one worker at once, more as work queues
+      } finally {
+        await pool.destroy()
+      }
+    }
     expect(SMALL_INPUT_BYTES).toBeGreaterThanOrEqual(1 << 20)
   })
 
