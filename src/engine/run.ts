@@ -141,16 +141,13 @@ export async function run<R = unknown>(source: Source, op: string, opOptions: ob
     const { redis, splitBytes, chunkBytes, onProgress, signal, guessHook, onOutput, partsDir, onClusterIdle: onIdle } = options as InternalRunOptions
     return runOnCluster<R>(source, op, opOptions, { redis: redis!, splitBytes, chunkBytes, onProgress, signal, guessHook, onOutput, partsDir, onIdle })
   }
-  if (options.chunkBytes !== undefined) checkChunkBytes(options.chunkBytes)
   const ref = opReference(op)
   // made first, so that its workers boot while the op loads and the header is read (none for a small local file)
   const pool: ChunkPool = options.pool ?? poolFor(source, options.threads ?? defaultThreads(), options.chunkBytes ?? SCAN_CHUNK_BYTES)
   let bam: OpenBam
   let theOp: AnyOp
-  let chunkBytes: number
   try {
     theOp = await loadOp(ref)
-    chunkBytes = options.chunkBytes ?? defaultChunkBytes(theOp)
     // --buffered holds every chunk's bytes (the "assets" way, for comparison): it reads them on this thread
     const open = (options as InternalRunOptions).buffered ? openBam : openBamForRun
     bam = await open(source, options.signal, options.http, options.onWarning)
@@ -168,7 +165,7 @@ export async function run<R = unknown>(source: Source, op: string, opOptions: ob
     const onAbort = (): void => { Atomics.store(cancel, 0, 1) }
     options.signal?.addEventListener('abort', onAbort, { once: true })
     try {
-      const { partial } = await pump(bam, drive, info, pool, chunkBytes, options, false)
+      const { partial } = await pump(bam, drive, info, pool, options, false)
       return drive.finish(partial)
     } finally {
       options.signal?.removeEventListener('abort', onAbort)
@@ -232,7 +229,7 @@ export interface BlocksOutcome {
  */
 export async function runBlocks(bam: OpenBam, drive: OpDriver, ref: string, pool: ChunkPool, options: InternalRunOptions = {}): Promise<BlocksOutcome> {
   const info: RunInfo = { runId: newRunId(), op: ref, context: encodeContext(drive.ctx.references, drive.ctx.options) }
-  return pump(bam, drive, info, pool, checkChunkBytes(options.chunkBytes ?? (drive.ordered ? DEFAULT_CHUNK_BYTES : SCAN_CHUNK_BYTES)), options, true)
+  return pump(bam, drive, info, pool, options, true)
 }
 
 let runs = 0
@@ -279,7 +276,8 @@ interface InFlight {
   result: Promise<ChunkResult>
 }
 
-async function pump(bam: OpenBam, drive: OpDriver, info: RunInfo, pool: ChunkPool, chunkBytes: number, options: InternalRunOptions, keepTail: boolean): Promise<BlocksOutcome> {
+async function pump(bam: OpenBam, drive: OpDriver, info: RunInfo, pool: ChunkPool, options: InternalRunOptions, keepTail: boolean): Promise<BlocksOutcome> {
+  const chunkBytes = checkChunkBytes(options.chunkBytes ?? defaultChunkBytes(drive.op))
   const started = Date.now()
   const maxInFlight = options.maxInFlight ?? 2 * (pool.options.maxThreads ?? defaultThreads()) + 2
   if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new BamError('ERR_OPTION', `maxInFlight must be an integer ≥ 1, got ${maxInFlight}`)
